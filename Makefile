@@ -1,0 +1,34 @@
+# The command surface. README and CI call these targets and nothing else.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: serve build test check lint lock clean
+
+serve: $(INSTALLED)  ## render and serve at http://127.0.0.1:8000 with live reload
+	$(BIN)/python build.py --serve
+
+build: $(INSTALLED)  ## render and write the static site to site/
+	$(BIN)/python build.py --site
+
+test: $(INSTALLED)  ## lint, then every test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+check: $(INSTALLED)  ## validate data/ only
+	$(BIN)/python build.py --check
+
+lock: $(INSTALLED)  ## re-pin requirements.txt after editing requirements.in
+	$(BIN)/pip install --quiet --upgrade -r requirements.in
+	$(BIN)/pip freeze --exclude-editable | grep -v '^pip==' > requirements.txt
+
+$(INSTALLED): requirements.txt
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+clean:
+	rm -rf $(VENV) site .pytest_cache .ruff_cache

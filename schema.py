@@ -1,0 +1,404 @@
+"""The data schema: every record type, field and vocabulary the site knows.
+
+This module is the single source of truth. `build.py` validates `data/` against
+these models, the templates take their labels from the vocabularies below, and
+the data-dictionary page is generated from the field descriptions.
+
+Shapes and types are checked by pydantic; rules that need more than one field
+or more than one record (a fact marked unknown has no value, a source must
+exist, ...) are checked in `build.py`, which knows where each value came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+# --- Vocabularies: every allowed value with the label readers see -------------
+
+Level = Literal["primary", "primary-copy", "secondary", "seed", "unknown"]
+LEVEL_LABELS: dict[str, str] = {
+    "primary": "Primary record",
+    "primary-copy": "Copy of the primary record",
+    "secondary": "Secondary reports only",
+    "seed": "Source article only",
+    "unknown": "Not reported in the sources checked",
+}
+LEVEL_EXPLANATIONS: dict[str, str] = {
+    "primary": "Read on the publisher's page or the official registry record.",
+    "primary-copy": (
+        "Read in a verbatim copy of the primary record (a PubMed mirror, a copy of "
+        "the registry record, or a page that reproduces the abstract word for word)."
+    ),
+    "secondary": (
+        "Seen only in secondary material such as news reports or summaries; not confirmed in the primary record."
+    ),
+    "seed": "Seen only in one of the news articles the site was commissioned from.",
+    "unknown": (
+        "Not found in any source checked. Usually the full text of the paper could "
+        "not be read; the value stays unknown until someone reads it."
+    ),
+}
+LEVEL_SYMBOLS: dict[str, str] = {
+    "primary": "●",
+    "primary-copy": "◐",
+    "secondary": "○",
+    "seed": "△",
+    "unknown": "?",
+}
+
+StudyRole = Literal["naltrexone-trial", "secondary-analysis", "history"]
+STUDY_ROLE_LABELS: dict[str, str] = {
+    "naltrexone-trial": "Study of ketamine with naltrexone",
+    "secondary-analysis": "Secondary analysis of a naltrexone study",
+    "history": "Historical context",
+}
+
+Design = Literal["crossover-rct", "parallel-rct", "case-series", "secondary-analysis"]
+DESIGN_LABELS: dict[str, str] = {
+    "crossover-rct": "Randomized crossover trial",
+    "parallel-rct": "Randomized parallel-group trial",
+    "case-series": "Open-label case series",
+    "secondary-analysis": "Secondary analysis of a randomized trial",
+}
+
+Blinding = Literal["open-label", "single-blind", "double-blind", "triple-blind"]
+BLINDING_LABELS: dict[str, str] = {
+    "open-label": "Open label (no blinding)",
+    "single-blind": "Single blind",
+    "double-blind": "Double blind",
+    "triple-blind": "Triple blind",
+}
+
+Agent = Literal["ketamine", "naltrexone", "placebo", "midazolam", "saline"]
+ACTIVE_AGENTS = ("ketamine", "naltrexone", "midazolam")
+AGENT_LABELS: dict[str, str] = {
+    "ketamine": "Ketamine",
+    "naltrexone": "Naltrexone",
+    "placebo": "Placebo",
+    "midazolam": "Midazolam",
+    "saline": "Saline",
+}
+
+Route = Literal["oral", "intravenous", "intramuscular", "intranasal"]
+ROUTE_LABELS: dict[str, str] = {
+    "oral": "By mouth",
+    "intravenous": "Intravenous",
+    "intramuscular": "Intramuscular injection",
+    "intranasal": "Intranasal",
+}
+
+DoseUnit = Literal["mg", "mg/kg"]
+DOSE_UNIT_LABELS: dict[str, str] = {
+    "mg": "milligrams",
+    "mg/kg": "milligrams per kilogram of body weight",
+}
+
+OutcomeRole = Literal["primary", "co-primary", "secondary", "reported", "registry-primary", "registry-secondary"]
+OUTCOME_ROLE_LABELS: dict[str, str] = {
+    "primary": "Primary outcome (paper)",
+    "co-primary": "Co-primary outcome (paper)",
+    "secondary": "Secondary outcome (paper)",
+    "reported": "Reported (role not stated in the sources checked)",
+    "registry-primary": "Primary outcome (trial registry)",
+    "registry-secondary": "Secondary outcome (trial registry)",
+}
+
+NaltrexoneEffect = Literal["blunted", "no-difference", "not-tested", "unclear"]
+NALTREXONE_EFFECT_LABELS: dict[str, str] = {
+    "blunted": "Naltrexone blunted the antidepressant effect",
+    "no-difference": "No difference with naltrexone",
+    "not-tested": "Not tested against a control",
+    "unclear": "Unclear",
+}
+
+ReferenceType = Literal[
+    "article-journal",
+    "letter",
+    "editorial",
+    "news-article",
+    "registry-record",
+    "press-release",
+    "webpage",
+]
+REFERENCE_TYPE_LABELS: dict[str, str] = {
+    "article-journal": "Journal article",
+    "letter": "Letter",
+    "editorial": "Editorial",
+    "news-article": "News or blog article",
+    "registry-record": "Trial registry record",
+    "press-release": "Press release",
+    "webpage": "Web page",
+}
+
+# Each vocabulary with its labels, for the data dictionary and the consistency test.
+VOCABULARIES: dict[str, tuple[Any, dict[str, str]]] = {
+    "Level": (Level, LEVEL_LABELS),
+    "StudyRole": (StudyRole, STUDY_ROLE_LABELS),
+    "Design": (Design, DESIGN_LABELS),
+    "Blinding": (Blinding, BLINDING_LABELS),
+    "Agent": (Agent, AGENT_LABELS),
+    "Route": (Route, ROUTE_LABELS),
+    "DoseUnit": (DoseUnit, DOSE_UNIT_LABELS),
+    "OutcomeRole": (OutcomeRole, OUTCOME_ROLE_LABELS),
+    "NaltrexoneEffect": (NaltrexoneEffect, NALTREXONE_EFFECT_LABELS),
+    "ReferenceType": (ReferenceType, REFERENCE_TYPE_LABELS),
+}
+
+
+def vocabulary_values(name: str) -> tuple[str, ...]:
+    """The allowed values of a vocabulary, in order."""
+    return get_args(VOCABULARIES[name][0])
+
+
+# --- Identifier types -----------------------------------------------------------
+
+
+def _digits_as_text(value: Any) -> Any:
+    """YAML reads an unquoted PMID as a number; identifiers are text."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _date_as_text(value: Any) -> Any:
+    """YAML reads an unquoted 2018-08-29 as a date and 2019 as a number; partial dates are text."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return _digits_as_text(value)
+
+
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+DOI_PATTERN = r"^10\.\d{4,9}/\S+$"
+PMID_PATTERN = r"^[1-9]\d{0,8}$"
+PMCID_PATTERN = r"^PMC\d+$"
+NCT_PATTERN = r"^NCT\d{8}$"
+PARTIAL_DATE_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
+
+# What each pattern means, for error messages a contributor can act on.
+PATTERN_DESCRIPTIONS: dict[str, str] = {
+    SLUG_PATTERN: "an id of lower-case letters, digits and single hyphens",
+    DOI_PATTERN: "a DOI such as 10.1176/appi.ajp.2018.18020138",
+    PMID_PATTERN: "a PubMed id of up to 9 digits",
+    PMCID_PATTERN: "a PubMed Central id such as PMC6395554",
+    NCT_PATTERN: "a ClinicalTrials.gov number such as NCT02911597",
+    PARTIAL_DATE_PATTERN: "a date written YYYY, YYYY-MM or YYYY-MM-DD",
+}
+
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
+Doi = Annotated[str, StringConstraints(pattern=DOI_PATTERN)]
+Pmid = Annotated[str, BeforeValidator(_digits_as_text), StringConstraints(pattern=PMID_PATTERN)]
+Pmcid = Annotated[str, StringConstraints(pattern=PMCID_PATTERN)]
+Nct = Annotated[str, StringConstraints(pattern=NCT_PATTERN)]
+PartialDate = Annotated[str, BeforeValidator(_date_as_text), StringConstraints(pattern=PARTIAL_DATE_PATTERN)]
+Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+
+
+class Record(BaseModel):
+    """Base of every record: strict types, no unknown fields."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+# --- Facts: a value with where it comes from ------------------------------------
+
+T = TypeVar("T")
+
+
+class Fact(Record, Generic[T]):
+    """One clinical fact and its provenance: which reference it comes from, how
+    it was confirmed, and where it was read. A fact marked `unknown` has no value."""
+
+    value: T | None = Field(
+        None,
+        description="The fact itself. Leave it out when the level is `unknown`.",
+    )
+    level: Level = Field(description="How the fact was confirmed (vocabulary `Level`).")
+    source: Slug | None = Field(
+        None,
+        description=(
+            "Id of the reference in `data/references.yaml` the fact comes from. Required unless the level is `unknown`."
+        ),
+    )
+    seen_in: Text | None = Field(
+        None,
+        description=(
+            "Where the fact was read, for example `the abstract on the publisher's page`. "
+            "Required unless the level is `unknown`."
+        ),
+    )
+    quote: bool = Field(False, description="True when the value is quoted word for word from the source.")
+    note: Text | None = Field(None, description="A caveat readers should see beside the fact.")
+
+
+class Dose(Fact[float]):
+    """A dose: a number and its unit, with provenance."""
+
+    unit: DoseUnit | None = Field(None, description="Unit of the dose (vocabulary `DoseUnit`). Required with a value.")
+
+
+# --- References -----------------------------------------------------------------
+
+
+class Author(Record):
+    """One author of a reference."""
+
+    family: Text = Field(description="Family name, for example `Williams`.")
+    given: Text | None = Field(None, description="Given names or initials, for example `Nolan R.`.")
+
+
+class Reference(Record):
+    """A work the site cites: a paper, letter, news article, registry record, ...
+    Keyed by its id in `data/references.yaml`. Leave out what was not seen;
+    never fill a field from memory."""
+
+    type: ReferenceType = Field(description="Kind of work (vocabulary `ReferenceType`).")
+    title: Text = Field(description="Title exactly as published.")
+    authors: list[Author] = Field(
+        default_factory=list,
+        description="Authors in published order, as far as they are known.",
+    )
+    authors_complete: bool = Field(
+        description="True only if `authors` is the whole author list; otherwise citations end in et al."
+    )
+    container: Text | None = Field(None, description="Journal, website or registry the work appeared in.")
+    issued: PartialDate | None = Field(
+        description=(
+            "Publication date: YYYY, YYYY-MM or YYYY-MM-DD. Write `null` when it was "
+            "not seen, and say so in `issued_note`."
+        )
+    )
+    issued_note: Text | None = Field(None, description="How the date is known, for example online versus print issue.")
+    volume: Text | None = Field(None, description="Volume, if seen.")
+    issue: Text | None = Field(None, description="Issue, if seen.")
+    pages: Text | None = Field(None, description="Page range, if seen.")
+    doi: Doi | None = Field(None, description="DOI without the https://doi.org/ prefix.")
+    pmid: Pmid | None = Field(None, description="PubMed id.")
+    pmcid: Pmcid | None = Field(None, description="PubMed Central id.")
+    nct: Nct | None = Field(None, description="ClinicalTrials.gov number, for registry records.")
+    url: Annotated[str, StringConstraints(pattern=r"^https://\S+$")] | None = Field(
+        None, description="Canonical https address, where there is no DOI."
+    )
+    level: Level = Field(description="How the bibliographic details were confirmed (vocabulary `Level`).")
+    seen_in: Text = Field(description="Where the bibliographic details were read.")
+    note: Text | None = Field(None, description="A caveat about the reference itself.")
+
+
+# --- Trial registrations ----------------------------------------------------------
+
+
+class Registration(Record):
+    """A trial registry record, keyed by its NCT number in `data/registrations.yaml`."""
+
+    title: Text = Field(description="The registered title.")
+    reference: Slug = Field(description="Id of the registry record in `data/references.yaml`.")
+    sponsor: Fact[str] = Field(description="Lead sponsor.")
+    phase: Fact[str] = Field(description="Trial phase as registered.")
+    status: Fact[str] = Field(description="Recruitment status as registered.")
+    start: Fact[str] = Field(description="Start date as registered.")
+    completion: Fact[str] = Field(description="Completion date(s) as registered.")
+    enrolment: Fact[int] = Field(description="Enrolment as registered (actual, if completed).")
+    ages: Fact[str] = Field(description="Eligible ages as registered.")
+    primary_outcome: Fact[str] = Field(description="Primary outcome as registered.")
+    design: Fact[str] = Field(description="Design as registered.")
+
+
+# --- Studies ----------------------------------------------------------------------
+
+
+class StudyDesign(Record):
+    """How a study was designed."""
+
+    type: Fact[Design] = Field(description="Study design (vocabulary `Design`).")
+    blinding: Fact[Blinding] = Field(description="Blinding (vocabulary `Blinding`).")
+    control: Fact[str] = Field(description="What the active condition was compared with.")
+    description: Fact[str] = Field(description="The design in one or two sentences.")
+    setting: Fact[str] = Field(description="Where the study was run.")
+
+
+class Population(Record):
+    """Who took part."""
+
+    diagnosis: Fact[str] = Field(description="Diagnosis of participants.")
+    alcohol_use_disorder: Fact[bool] = Field(description="True if participants had comorbid alcohol use disorder.")
+    ages: Fact[str] = Field(description="Eligible ages.")
+    inclusion: Fact[str] = Field(description="Key inclusion criteria.")
+    exclusions: Fact[str] = Field(description="Key exclusion criteria.")
+
+
+class Participants(Record):
+    """How many took part, at each stage. Registry and paper may differ."""
+
+    planned: Fact[int] = Field(description="Planned sample size.")
+    enrolled: Fact[int] = Field(description="Number enrolled.")
+    studied: Fact[int] = Field(description="Number who received at least one study treatment.")
+    completed: Fact[int] = Field(description="Number who completed the protocol.")
+    analysed: Fact[int] = Field(description="Number in the main analysis.")
+
+
+class Intervention(Record):
+    """One drug or placebo given in the study."""
+
+    agent: Agent = Field(description="What was given (vocabulary `Agent`).")
+    given_in: Text = Field(description="Which condition or arm it was given in.")
+    formulation: Fact[str] = Field(description="Formulation, for example oral tablet.")
+    dose: Dose | None = Field(
+        None,
+        description="Dose per administration, with unit. Required for active drugs; leave out for placebo or saline.",
+    )
+    route: Fact[Route] = Field(description="Route (vocabulary `Route`).")
+    timing: Fact[str] = Field(description="When it was given, relative to ketamine.")
+    duration: Fact[str] | None = Field(
+        None, description="How long each infusion lasted. Required for intravenous drugs."
+    )
+    doses: Fact[int] = Field(description="Number of administrations per participant.")
+
+
+class Outcome(Record):
+    """An outcome measure and when it was measured."""
+
+    role: OutcomeRole = Field(description="Role of the outcome (vocabulary `OutcomeRole`).")
+    measure: Fact[str] = Field(description="Outcome measure, for example HAM-D-17 response.")
+    time_point: Fact[str] = Field(description="When it was measured.")
+
+
+class Study(Record):
+    """A study, one file per study in `data/studies/`. Name the file after the id."""
+
+    id: Slug = Field(description="Permanent id; the page address is studies/<id>/.")
+    label: Text = Field(description="Short name readers see, for example `Williams et al. 2018`.")
+    headline: Text = Field(description="What the study is, in a few words, for the page title.")
+    role: StudyRole = Field(description="Why the site covers it (vocabulary `StudyRole`).")
+    reference: Slug = Field(description="Id of the study's own publication in `data/references.yaml`.")
+    registration: Fact[str] = Field(description="NCT number of its trial registration in `data/registrations.yaml`.")
+    last_reviewed: dt.date = Field(description="Date the record was last checked against its sources.")
+    design: StudyDesign = Field(description="How the study was designed.")
+    population: Population = Field(description="Who took part.")
+    participants: Participants = Field(description="How many took part, at each stage.")
+    interventions: list[Intervention] = Field(min_length=1, description="Every drug or placebo given.")
+    outcomes: list[Outcome] = Field(min_length=1, description="Outcome measures and time points.")
+    results: list[Fact[str]] = Field(min_length=1, description="Main results, one fact each.")
+    naltrexone_effect: Fact[NaltrexoneEffect] = Field(
+        description="Whether naltrexone blunted the antidepressant effect (vocabulary `NaltrexoneEffect`)."
+    )
+    safety: Fact[str] = Field(description="Adverse events and tolerability.")
+    conclusion: Fact[str] = Field(description="The authors' own conclusion.")
+    limitations: list[Fact[str]] = Field(min_length=1, description="Limitations, each with the source that raises it.")
+    funding: Fact[str] = Field(description="Funding as stated in the paper.")
+    conflicts: Fact[str] = Field(description="Conflicts of interest as stated.")
+
+
+# The record types of each data file, for the loader and the data dictionary.
+RECORD_TYPES: tuple[type[BaseModel], ...] = (
+    Study,
+    StudyDesign,
+    Population,
+    Participants,
+    Intervention,
+    Outcome,
+    Fact,
+    Dose,
+    Reference,
+    Author,
+    Registration,
+)
