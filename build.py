@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 import typing
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -144,7 +144,9 @@ def read_document(path: Path) -> Document:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 1
-        reason = " ".join(filter(None, [error.context, error.problem]))
+        started = error.context_mark.line + 1 if error.context_mark else line
+        context = f"{error.context} (started on line {started})" if error.context and started != line else error.context
+        reason = ", ".join(filter(None, [context, error.problem]))
         raise DataError([Problem(path, line, "", f"YAML syntax error: {reason}")]) from None
     except yaml.YAMLError as error:
         raise DataError([Problem(path, 1, "", f"YAML error: {error}")]) from None
@@ -317,73 +319,88 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
-def validate_document(document: Document, adapter: TypeAdapter[Any], model: type[BaseModel] | None) -> Any:
-    """Validate one document's data against its type, raising DataError."""
+def validate_value(document: Document, target: type[BaseModel] | TypeAdapter[Any], data: Any, prefix: Loc = ()) -> Any:
+    """Validate data found at `prefix` in a document against a record type or a
+    type adapter, raising DataError located to its lines."""
+    model = target if isinstance(target, type) else None
     try:
-        return adapter.validate_python(document.data)
+        return model.model_validate(data) if model else target.validate_python(data)
     except ValidationError as error:
         problems = []
         for item in error.errors():
-            loc = tuple(part for part in item["loc"] if part != "[key]")
-            problems.append(document.problem(loc, describe_error(item, model)))
+            loc = (*prefix, *(part for part in item["loc"] if part != "[key]"))
+            problems.append(document.problem(loc, describe_error({**item, "loc": loc[len(prefix) :]}, model)))
         raise DataError(problems) from None
 
 
-STUDY = TypeAdapter(Study)
-REFERENCES = TypeAdapter(dict[schema.Slug, Reference])
-REGISTRATIONS = TypeAdapter(dict[schema.Nct, Registration])
+SLUG = TypeAdapter(schema.Slug)
+NCT = TypeAdapter(schema.Nct)
+
+
+def load_keyed(
+    path: Path, key_type: TypeAdapter[Any], record_type: type[BaseModel], problems: list[Problem]
+) -> tuple[Document | None, dict[str, Any], set[str] | None]:
+    """Load a file of records keyed by id; each record is validated on its own.
+
+    Returns the document, the valid records, and every id the file defines (None
+    if the file could not be read), so that a link to a record with an error of
+    its own is not reported again as a link to nothing."""
+    try:
+        document = read_document(path)
+    except DataError as error:
+        problems.extend(error.problems)
+        return None, {}, None
+    except FileNotFoundError:
+        problems.append(Problem(path, 1, "", "file is missing"))
+        return None, {}, None
+    if not isinstance(document.data, dict):
+        problems.append(document.problem((), f"expected a mapping of id to record, got {_type_name(document.data)}"))
+        return document, {}, None
+    records = {}
+    for key, raw in document.data.items():
+        try:
+            validate_value(document, key_type, key, (key,))
+            records[key] = validate_value(document, record_type, raw, (key,))
+        except DataError as error:
+            problems.extend(error.problems)
+    return document, records, {str(key) for key in document.data}
 
 
 def load_site(data_dir: Path, today: dt.date) -> SiteData:
     """Load and validate everything under data_dir, raising DataError with every problem."""
     problems: list[Problem] = []
     documents: dict[tuple[str, str], Document] = {}
+    known: dict[str, set[str] | None] = {}
+    keyed_files = {
+        "reference": ("references.yaml", SLUG, Reference),
+        "registration": ("registrations.yaml", NCT, Registration),
+    }
+    loaded: dict[str, dict[str, Any]] = {}
+    for kind, (name, key_type, record_type) in keyed_files.items():
+        document, loaded[kind], known[kind] = load_keyed(data_dir / name, key_type, record_type, problems)
+        documents.update({(kind, key): document for key in loaded[kind] if document})
 
-    def load(path: Path, adapter: TypeAdapter[Any], model: type[BaseModel] | None) -> tuple[Document, Any] | None:
-        if not path.is_file():
-            problems.append(Problem(path, 1, "", "file is missing"))
-            return None
-        try:
-            document = read_document(path)
-            return document, validate_document(document, adapter, model)
-        except DataError as error:
-            problems.extend(error.problems)
-            return None
-
-    references: dict[str, Reference] = {}
-    if loaded := load(data_dir / "references.yaml", REFERENCES, Reference):
-        document, references = loaded
-        documents.update({("reference", key): document for key in references})
-    registrations: dict[str, Registration] = {}
-    if loaded := load(data_dir / "registrations.yaml", REGISTRATIONS, Registration):
-        document, registrations = loaded
-        documents.update({("registration", key): document for key in registrations})
     studies: dict[str, Study] = {}
     study_files = sorted((data_dir / "studies").glob("*.yaml"))
     if not study_files:
         problems.append(Problem(data_dir / "studies", 1, "", "no study files (*.yaml) found"))
     for path in study_files:
-        if not (loaded := load(path, STUDY, Study)):
+        try:
+            document = read_document(path)
+            study = validate_value(document, Study, document.data)
+        except DataError as error:
+            problems.extend(error.problems)
             continue
-        document, study = loaded
         if ("study", study.id) in documents:
             first = documents[("study", study.id)]
-            problems.append(
-                document.problem(
-                    ("id",),
-                    f"duplicate study id {study.id!r} (also in {display_path(first.path)}:{first.line_of(('id',))})",
-                )
-            )
+            where = f"{display_path(first.path)}:{first.line_of(('id',))}"
+            problems.append(document.problem(("id",), f"duplicate study id {study.id!r} (also in {where})"))
             continue
         studies[study.id] = study
         documents[("study", study.id)] = document
 
-    site = SiteData(studies, references, registrations, documents)
-    # A file that failed to load would make every link into it look broken.
-    loaded = {
-        name: not any(p.file == data_dir / f"{name}.yaml" for p in problems) for name in ("references", "registrations")
-    }
-    problems.extend(check_site(site, today, loaded))
+    site = SiteData(studies, loaded["reference"], loaded["registration"], documents)
+    problems.extend(check_site(site, today, known))
     if problems:
         raise DataError(problems)
     return site
@@ -404,7 +421,7 @@ def iter_facts(value: Any, loc: Loc = ()) -> Iterator[tuple[Loc, Fact[Any]]]:
             yield from iter_facts(item, (*loc, key))
 
 
-def check_fact(fact: Fact[Any], references: Mapping[str, Reference] | None) -> Iterator[tuple[str, str]]:
+def check_fact(fact: Fact[Any], references: set[str] | None) -> Iterator[tuple[str, str]]:
     """Rules every fact obeys, as (sub-field, message) pairs."""
     if fact.level == "unknown":
         if fact.value is not None:
@@ -422,20 +439,21 @@ def check_fact(fact: Fact[Any], references: Mapping[str, Reference] | None) -> I
         if fact.unit is None:
             yield "unit", "required with a dose"
         if fact.value <= 0:
-            yield "value", f"a dose must be more than zero, got {fact.value!r}"
+            yield "value", f"a dose must be more than zero, got {format_number(fact.value)}"
 
 
-def _suggest(key: str, known: Mapping[str, Any]) -> str:
+def _suggest(key: str, known: Collection[str]) -> str:
     close = difflib.get_close_matches(key, list(known), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def check_site(site: SiteData, today: dt.date, loaded: Mapping[str, bool]) -> list[Problem]:
+def check_site(site: SiteData, today: dt.date, known: Mapping[str, set[str] | None]) -> list[Problem]:
     """Rules that span fields or records: facts, references, dates, counts.
 
-    `loaded` says which shared files loaded; links into one that did not are not checked."""
+    `known` holds the ids each keyed file defines, or None for a file that could
+    not be read: links into such a file are not checked."""
     problems: list[Problem] = []
-    refs = site.references if loaded["references"] else None
+    refs = known["reference"]
 
     def check(kind: str, key: str, record: BaseModel, prefix: Loc) -> Iterator[Problem]:
         document = site.documents[(kind, key)]
@@ -482,7 +500,7 @@ def check_site(site: SiteData, today: dt.date, loaded: Mapping[str, bool]) -> li
                 )
             )
         nct = study.registration.value
-        if nct is not None and loaded["registrations"] and nct not in site.registrations:
+        if nct is not None and known["registration"] is not None and nct not in known["registration"]:
             problems.append(
                 document.problem(("registration", "value"), f"no registration {nct!r} in registrations.yaml")
             )
@@ -577,8 +595,7 @@ def make_environment() -> jinja2.Environment:
         number=format_number,
         short_name=short_name,
         citation=format_citation,
-        # Identifiers already matched a strict pattern in the schema; HTML-escaping is enough.
-        identifier=lambda value: Markup(html.escape(value)),
+        links=reference_links,
         date_long=lambda d: f"{d.day} {d:%B %Y}",
     )
     return env
@@ -629,6 +646,22 @@ def format_citation(reference: Reference) -> str:
         where += f":{reference.pages}"
     parts.append(where + ".")
     return " ".join(part for part in parts if part)
+
+
+def reference_links(reference: Reference) -> Markup:
+    """DOI, PubMed, PubMed Central and ClinicalTrials.gov links for a reference.
+
+    The identifiers matched strict patterns in the schema, so HTML-escaping suffices."""
+    links = []
+    if reference.doi:
+        links.append((f"https://doi.org/{reference.doi}", f"doi:{reference.doi}"))
+    if reference.pmid:
+        links.append((f"https://pubmed.ncbi.nlm.nih.gov/{reference.pmid}/", f"PubMed {reference.pmid}"))
+    if reference.pmcid:
+        links.append((f"https://www.ncbi.nlm.nih.gov/pmc/articles/{reference.pmcid}/", reference.pmcid))
+    if reference.nct:
+        links.append((f"https://clinicaltrials.gov/study/{reference.nct}", f"ClinicalTrials.gov {reference.nct}"))
+    return Markup(" · ".join(f'<a href="{html.escape(url)}">{html.escape(text)}</a>' for url, text in links))
 
 
 def sources_of(record: BaseModel, extra: list[str]) -> list[str]:
@@ -689,7 +722,8 @@ def data_dictionary() -> list[dict[str, Any]]:
                     "description": Markup(markdown_code(escape_text(field.description or ""))),
                 }
             )
-        models.append({"name": model.__name__, "doc": " ".join((model.__doc__ or "").split()), "fields": fields})
+        doc = Markup(markdown_code(escape_text(model.__doc__ or "")))
+        models.append({"name": model.__name__, "doc": doc, "fields": fields})
     return models
 
 
@@ -835,8 +869,7 @@ def build_site(config_file: Path) -> None:
                 "-m",
                 "mkdocs",
                 "build",
-                "--strict",
-                "--quiet",
+                "--strict",  # not --quiet: that hides the warnings strict mode must fail on
                 "--config-file",
                 str(config_file),
                 "--site-dir",

@@ -1,0 +1,177 @@
+"""The pipeline: load, validate, render, write. Tests use tests/fixtures/data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURE_DATA, GOLDEN, ROOT, snapshot
+
+import build
+
+BROKEN = ROOT / "tests" / "broken"
+
+
+def render_fixture() -> dict[str, str]:
+    return build.render_site(build.load_site(FIXTURE_DATA, dt.date(2026, 1, 1)))
+
+
+@pytest.mark.parametrize("page", sorted(render_fixture()))
+def test_golden_page(page: str, update_golden: bool) -> None:
+    """Each page type renders from the fixture data exactly as its golden file."""
+    rendered = render_fixture()[page]
+    golden = GOLDEN / page
+    if update_golden:
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(rendered, encoding="utf-8")
+    assert golden.read_text(encoding="utf-8") == rendered, f"run pytest --update-golden if {page} changed on purpose"
+
+
+def test_golden_files_have_pages() -> None:
+    """No golden file is left over from a page that is no longer generated."""
+    goldens = {p.relative_to(GOLDEN).as_posix() for p in GOLDEN.rglob("*") if p.is_file()}
+    assert goldens == set(render_fixture())
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in BROKEN.iterdir()))
+def test_broken_data_reports_every_problem_and_writes_nothing(
+    case: str, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A broken data file gets its complete error list, exit 1, and docs/ stays exactly as it was."""
+    assert build.main(["--data", "data", "--docs", "docs"]) == 0
+    before = snapshot(project / "docs")
+    shutil.copytree(BROKEN / case / "data", project / "data", dirs_exist_ok=True)
+    capsys.readouterr()
+
+    assert build.main(["--data", "data", "--docs", "docs", "--site", "--config", "mkdocs.yml"]) == 1
+
+    expected = (BROKEN / case / "expected.txt").read_text(encoding="utf-8")
+    assert capsys.readouterr().err == expected
+    assert snapshot(project / "docs") == before
+    assert not (project / "site").exists()
+
+
+def test_broken_data_leaves_built_site_alone(project: Path) -> None:
+    """A failed build through the real command leaves site/ byte-identical."""
+    (project / "site").mkdir()
+    (project / "site" / "index.html").write_text("previous site")
+    before = snapshot(project / "site")
+    shutil.copytree(BROKEN / "wrong-type" / "data", project / "data", dirs_exist_ok=True)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), "--data", "data", "--docs", "docs", "--site"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "interventions[0].dose: expected a number, got 'fifty'" in result.stderr
+    assert snapshot(project / "site") == before
+
+
+def test_check_validates_without_writing(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--check reports valid data and writes nothing."""
+    before = snapshot(project / "docs")
+    assert build.main(["--check", "--data", "data", "--docs", "docs"]) == 0
+    assert "data is valid" in capsys.readouterr().out
+    assert snapshot(project / "docs") == before
+
+
+def test_removed_study_disappears(project: Path) -> None:
+    """Generated pages are replaced whole: a study removed from data/ leaves no page or nav entry."""
+    extra = project / "data" / "studies" / "second-trial.yaml"
+    text = (project / "data" / "studies" / "fixture-trial.yaml").read_text()
+    extra.write_text(text.replace("id: fixture-trial", "id: second-trial").replace("Tester et al. 2020", "Second 2021"))
+    assert build.main(["--data", "data", "--docs", "docs"]) == 0
+    assert (project / "docs" / "studies" / "second-trial.md").exists()
+    assert "Second 2021" in (project / "docs" / "nav.yml").read_text()
+
+    extra.unlink()
+    assert build.main(["--data", "data", "--docs", "docs"]) == 0
+    assert not (project / "docs" / "studies" / "second-trial.md").exists()
+    assert "Second 2021" not in (project / "docs" / "nav.yml").read_text()
+    assert (project / "docs" / "about" / "index.md").exists(), "hand-written pages are kept"
+
+
+def test_unchanged_pages_keep_their_modification_time(project: Path) -> None:
+    """Editing one study rewrites only the pages whose text changed."""
+    assert build.main(["--data", "data", "--docs", "docs"]) == 0
+    past = time.time() - 1000
+    for path in (project / "docs").rglob("*.md"):
+        os.utime(path, (past, past))
+    study = project / "data" / "studies" / "fixture-trial.yaml"
+    study.write_text(study.read_text().replace("Small sample.", "Small sample of adults."))
+
+    assert build.main(["--data", "data", "--docs", "docs"]) == 0
+    changed = {
+        p.relative_to(project / "docs").as_posix()
+        for p in (project / "docs").rglob("*.md")
+        if p.stat().st_mtime > past + 1
+    }
+    assert changed == {"studies/fixture-trial.md"}
+
+
+def test_hand_written_file_is_never_overwritten(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A hand-written file where a generated page would go stops the build instead of being lost."""
+    (project / "docs" / "studies").mkdir(exist_ok=True)
+    (project / "docs" / "studies" / "index.md").write_text("# My notes\n")
+    assert build.main(["--data", "data", "--docs", "docs"]) == 1
+    assert "docs/studies/index.md:1: hand-written file is in the way" in capsys.readouterr().err
+    assert (project / "docs" / "studies" / "index.md").read_text() == "# My notes\n"
+
+
+def test_alias_bomb_is_refused_quickly(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A YAML alias bomb is refused at the first alias, without expanding it."""
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 12)]
+    (project / "data" / "studies" / "fixture-trial.yaml").write_text("\n".join(lines) + "\n")
+    assert build.main(["--check", "--data", "data"]) == 1
+    assert "a1[0]: YAML aliases (*name) are not allowed" in capsys.readouterr().err
+
+
+def test_oversized_file_is_refused(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A data file over the size limit is refused without being parsed."""
+    (project / "data" / "studies" / "fixture-trial.yaml").write_text("# " + "x" * build.MAX_FILE_BYTES + "\n")
+    assert build.main(["--check", "--data", "data"]) == 1
+    assert "fixture-trial.yaml:1: file is 1,000,003 bytes; the limit is 1,000,000" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("<script>alert(1)</script>", "&#60;script&#62;alert(1)&#60;/script&#62;"),
+        ("[click](javascript:alert(1))", "&#91;click&#93;(javascript:alert(1))"),
+        ("{{ 7 * 7 }}", "&#123;&#123; 7 &#42; 7 &#125;&#125;"),
+        ("# heading\n\n- item", "&#35; heading - item"),
+        ("1. first", "&#49;. first"),
+        ("a | b", "a &#124; b"),
+    ],
+)
+def test_data_text_is_escaped_for_markdown_and_html(text: str, shown: str) -> None:
+    """Free text from data can never become markup, links, template code or a new block."""
+    assert build.escape_text(text) == shown
+
+
+def test_template_values_are_escaped_unless_marked_safe() -> None:
+    """Every {{ value }} in a template is escaped by default (StrictUndefined, finalize)."""
+    env = build.make_environment()
+    assert env.from_string("{{ x }}").render(x="<b>*hi*</b>") == "&#60;b&#62;&#42;hi&#42;&#60;/b&#62;"
+    with pytest.raises(Exception, match="undefined"):
+        env.from_string("{{ missing }}").render()
+
+
+def test_numbers_are_shown_as_entered() -> None:
+    """Doses are never rounded: 0.045 stays 0.045 and 50.0 reads as 50."""
+    assert [build.format_number(v) for v in (0.045, 50.0, 0.5, 380)] == ["0.045", "50", "0.5", "380"]
+
+
+def test_real_data_is_valid() -> None:
+    """The site's own data passes validation."""
+    site = build.load_site(ROOT / "data", dt.date.today())
+    assert {"williams-2018", "yoon-2019"} <= set(site.studies)
