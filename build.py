@@ -29,6 +29,7 @@ import itertools
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -927,6 +928,8 @@ def serve(data_dir: Path, docs_dir: Path, config_file: Path, address: str) -> in
         address,
     ]
     server = subprocess.Popen(command)
+    # Stop MkDocs with us, whether stopped by Ctrl-C or by a plain kill.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     watched = [data_dir, TEMPLATES]
     before = _snapshot(watched)
     try:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
 import typing
+import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -214,3 +217,56 @@ def test_readme_gives_the_two_commands_and_ci_runs_make_test() -> None:
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     for target in ("serve:", "build:", "test:"):
         assert target in makefile
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def fetch(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return str(response.read().decode("utf-8"))
+    except OSError:
+        return ""
+
+
+def wait_for(condition: typing.Callable[[], bool], seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def test_serve_rerenders_when_data_changes(tmp_path: Path) -> None:
+    """`build.py --serve` (what `make serve` runs) re-renders and republishes a page when its data changes."""
+    folder = copy_sources(tmp_path)
+    url = f"http://127.0.0.1:{free_port()}"
+    command = [
+        sys.executable,
+        str(ROOT / "build.py"),
+        "--serve",
+        "--data",
+        "data",
+        "--docs",
+        "docs",
+        "--config",
+        "mkdocs.yml",
+        "--dev-addr",
+        url.removeprefix("http://"),
+    ]
+    server = subprocess.Popen(command, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        page = f"{url}/studies/yoon-2019/"
+        assert wait_for(lambda: "Case series of ketamine" in fetch(page)), "server did not start"
+        study = folder / "data" / "studies" / "yoon-2019.yaml"
+        study.write_text(study.read_text().replace("headline: Case series", "headline: Edited case series"))
+        assert wait_for(lambda: "Edited case series" in fetch(page)), "page was not re-rendered"
+        assert "livereload" in fetch(page), "pages served for preview reload themselves"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
