@@ -14,12 +14,13 @@ import pytest
 from conftest import FIXTURE_DATA, GOLDEN, ROOT, snapshot
 
 import build
+from evidence import load, render, validate
 
 BROKEN = ROOT / "tests" / "broken"
 
 
 def render_fixture() -> dict[str, str]:
-    return build.render_site(build.load_site(FIXTURE_DATA, dt.date(2026, 1, 1)))
+    return render.render_site(validate.load_site(FIXTURE_DATA, dt.date(2026, 1, 1)))
 
 
 @pytest.mark.parametrize("page", sorted(render_fixture()))
@@ -137,7 +138,7 @@ def test_alias_bomb_is_refused_quickly(project: Path, capsys: pytest.CaptureFixt
 
 def test_oversized_file_is_refused(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A data file over the size limit is refused without being parsed."""
-    (project / "data" / "studies" / "fixture-trial.yaml").write_text("# " + "x" * build.MAX_FILE_BYTES + "\n")
+    (project / "data" / "studies" / "fixture-trial.yaml").write_text("# " + "x" * load.MAX_FILE_BYTES + "\n")
     assert build.main(["--check", "--data", "data"]) == 1
     assert "fixture-trial.yaml:1: file is 1,000,003 bytes; the limit is 1,000,000" in capsys.readouterr().err
 
@@ -155,12 +156,12 @@ def test_oversized_file_is_refused(project: Path, capsys: pytest.CaptureFixture[
 )
 def test_data_text_is_escaped_for_markdown_and_html(text: str, shown: str) -> None:
     """Free text from data can never become markup, links, template code or a new block."""
-    assert build.escape_text(text) == shown
+    assert render.escape_text(text) == shown
 
 
 def test_template_values_are_escaped_unless_marked_safe() -> None:
     """Every {{ value }} in a template is escaped by default (StrictUndefined, finalize)."""
-    env = build.make_environment()
+    env = render.make_environment()
     assert env.from_string("{{ x }}").render(x="<b>*hi*</b>") == "&#60;b&#62;&#42;hi&#42;&#60;/b&#62;"
     with pytest.raises(Exception, match="undefined"):
         env.from_string("{{ missing }}").render()
@@ -168,10 +169,10 @@ def test_template_values_are_escaped_unless_marked_safe() -> None:
 
 def test_numbers_are_shown_as_entered() -> None:
     """Doses are never rounded: 0.045 stays 0.045 and 50.0 reads as 50."""
-    assert [build.format_number(v) for v in (0.045, 50.0, 0.5, 380)] == ["0.045", "50", "0.5", "380"]
+    assert [validate.format_number(v) for v in (0.045, 50.0, 0.5, 380)] == ["0.045", "50", "0.5", "380"]
 
 
 def test_real_data_is_valid() -> None:
     """The site's own data passes validation."""
-    site = build.load_site(ROOT / "data", dt.date.today())
+    site = validate.load_site(ROOT / "data", dt.date.today())
     assert {"williams-2018", "yoon-2019"} <= set(site.studies)

@@ -18,7 +18,7 @@ import pytest
 from conftest import ROOT
 
 import build
-import schema
+from evidence import render, schema, validate
 
 
 def copy_sources(target: Path) -> Path:
@@ -183,12 +183,12 @@ def test_broken_anchor_fails_the_strict_build(tmp_path: Path) -> None:
 
 def test_every_schema_field_is_documented() -> None:
     """Every field of every record type has a description, shown on the data-dictionary page."""
-    page = build.render_data_dictionary(build.make_environment(), None)["about/data-dictionary.md"]  # type: ignore[arg-type]
+    page = render.render_data_dictionary(render.make_environment(), None)["about/data-dictionary.md"]  # type: ignore[arg-type]
     for model in schema.RECORD_TYPES:
         assert model.__doc__, model
         for name, field in model.model_fields.items():
             assert field.description, f"{model.__name__}.{name} has no description"
-            assert f"<code>{build.escape_text(name)}</code>" in page
+            assert f"<code>{render.escape_text(name)}</code>" in page
 
 
 def test_every_vocabulary_value_has_a_label() -> None:
@@ -199,7 +199,7 @@ def test_every_vocabulary_value_has_a_label() -> None:
 
 def test_every_generated_page_is_ignored_by_git() -> None:
     """Generated pages are never committed: each one is covered by .gitignore."""
-    pages = build.render_site(build.load_site(ROOT / "data", dt.date.today()))
+    pages = render.render_site(validate.load_site(ROOT / "data", dt.date.today()))
     paths = [f"docs/{page}" for page in pages]
     result = subprocess.run(
         ["git", "check-ignore", "--no-index", *paths], cwd=ROOT, capture_output=True, text=True, check=False

@@ -1,0 +1,1 @@
+"""The evidence pipeline behind build.py: schema, load, validate, render."""

@@ -1,0 +1,344 @@
+"""Step 2, validate: check every record against the schema, then the rules that
+span fields and records. Every problem is collected and reported at once."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import difflib
+import itertools
+from collections.abc import Collection, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from evidence import schema
+from evidence.load import DataError, Document, Loc, Problem, display_path, read_document
+from evidence.schema import Fact, Reference, Registration, Study
+
+# --- 2. Validate ----------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class SiteData:
+    """Every validated record, with the document each came from."""
+
+    studies: dict[str, Study]
+    references: dict[str, Reference]
+    registrations: dict[str, Registration]
+    documents: dict[tuple[str, str], Document]  # (kind, id) -> its file
+
+    @property
+    def last_reviewed(self) -> dt.date:
+        return max(study.last_reviewed for study in self.studies.values())
+
+
+def _type_name(value: Any) -> str:
+    return {
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+        str: "text",
+        list: "a list",
+        dict: "a mapping",
+        type(None): "nothing",
+    }.get(type(value), type(value).__name__)
+
+
+_EXPECTED = {
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "string_type": "text",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "date_type": "a date (YYYY-MM-DD)",
+    "date_parsing": "a date (YYYY-MM-DD)",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+}
+
+
+def describe_error(error: Mapping[str, Any], model: type[BaseModel] | None) -> str:
+    """Turn one pydantic error into a sentence that quotes the bad value."""
+    kind, value, ctx = error["type"], error.get("input"), error.get("ctx", {})
+    got = f"got {value!r}" if isinstance(value, (str, int, float, bool)) else f"got {_type_name(value)}"
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "extra_forbidden":
+        return f"unknown field{_did_you_mean(str(error['loc'][-1]), model, error['loc'])}"
+    if kind == "literal_error":
+        return f"expected one of {ctx.get('expected')}, {got}"
+    if kind == "string_pattern_mismatch":
+        return f"expected {schema.PATTERN_DESCRIPTIONS.get(ctx.get('pattern', ''), 'text matching ' + str(ctx.get('pattern')))}, {got}"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "too_short":
+        return f"needs at least {ctx.get('min_length')} item(s)"
+    if kind in _EXPECTED:
+        return f"expected {_EXPECTED[kind]}, {got}"
+    return f"{error['msg']}, {got}"
+
+
+def _did_you_mean(name: str, model: type[BaseModel] | None, loc: Loc) -> str:
+    fields = _fields_at(model, loc[:-1]) if model else []
+    close = difflib.get_close_matches(name, fields, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else (f"; allowed: {', '.join(fields)}" if fields else "")
+
+
+def _fields_at(model: type[BaseModel], loc: Loc) -> list[str]:
+    """The field names of the model found by following `loc` from `model`."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+            continue
+        field = current.model_fields.get(part)
+        if field is None:
+            return []
+        current = _model_in(field.annotation)
+    return list(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else []
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def validate_value(document: Document, target: type[BaseModel] | TypeAdapter[Any], data: Any, prefix: Loc = ()) -> Any:
+    """Validate data found at `prefix` in a document against a record type or a
+    type adapter, raising DataError located to its lines."""
+    model = target if isinstance(target, type) else None
+    try:
+        return model.model_validate(data) if model else target.validate_python(data)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            loc = (*prefix, *(part for part in item["loc"] if part != "[key]"))
+            problems.append(document.problem(loc, describe_error({**item, "loc": loc[len(prefix) :]}, model)))
+        raise DataError(problems) from None
+
+
+SLUG = TypeAdapter(schema.Slug)
+NCT = TypeAdapter(schema.Nct)
+
+
+def load_keyed(
+    path: Path, key_type: TypeAdapter[Any], record_type: type[BaseModel], problems: list[Problem]
+) -> tuple[Document | None, dict[str, Any], set[str] | None]:
+    """Load a file of records keyed by id; each record is validated on its own.
+
+    Returns the document, the valid records, and every id the file defines (None
+    if the file could not be read), so that a link to a record with an error of
+    its own is not reported again as a link to nothing."""
+    try:
+        document = read_document(path)
+    except DataError as error:
+        problems.extend(error.problems)
+        return None, {}, None
+    except FileNotFoundError:
+        problems.append(Problem(path, 1, "", "file is missing"))
+        return None, {}, None
+    if not isinstance(document.data, dict):
+        problems.append(document.problem((), f"expected a mapping of id to record, got {_type_name(document.data)}"))
+        return document, {}, None
+    records = {}
+    for key, raw in document.data.items():
+        try:
+            validate_value(document, key_type, key, (key,))
+            records[key] = validate_value(document, record_type, raw, (key,))
+        except DataError as error:
+            problems.extend(error.problems)
+    return document, records, {str(key) for key in document.data}
+
+
+def load_site(data_dir: Path, today: dt.date) -> SiteData:
+    """Load and validate everything under data_dir, raising DataError with every problem."""
+    problems: list[Problem] = []
+    documents: dict[tuple[str, str], Document] = {}
+    known: dict[str, set[str] | None] = {}
+    keyed_files = {
+        "reference": ("references.yaml", SLUG, Reference),
+        "registration": ("registrations.yaml", NCT, Registration),
+    }
+    loaded: dict[str, dict[str, Any]] = {}
+    for kind, (name, key_type, record_type) in keyed_files.items():
+        document, loaded[kind], known[kind] = load_keyed(data_dir / name, key_type, record_type, problems)
+        documents.update({(kind, key): document for key in loaded[kind] if document})
+
+    studies: dict[str, Study] = {}
+    study_files = sorted((data_dir / "studies").glob("*.yaml"))
+    if not study_files:
+        problems.append(Problem(data_dir / "studies", 1, "", "no study files (*.yaml) found"))
+    for path in study_files:
+        try:
+            document = read_document(path)
+            study = validate_value(document, Study, document.data)
+        except DataError as error:
+            problems.extend(error.problems)
+            continue
+        if ("study", study.id) in documents:
+            first = documents[("study", study.id)]
+            where = f"{display_path(first.path)}:{first.line_of(('id',))}"
+            problems.append(document.problem(("id",), f"duplicate study id {study.id!r} (also in {where})"))
+            continue
+        studies[study.id] = study
+        documents[("study", study.id)] = document
+
+    site = SiteData(studies, loaded["reference"], loaded["registration"], documents)
+    problems.extend(check_site(site, today, known))
+    if problems:
+        raise DataError(problems)
+    return site
+
+
+def iter_facts(value: Any, loc: Loc = ()) -> Iterator[tuple[Loc, Fact[Any]]]:
+    """Every Fact inside a record, with its location."""
+    if isinstance(value, Fact):
+        yield loc, value
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from iter_facts(getattr(value, name), (*loc, name))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from iter_facts(item, (*loc, index))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from iter_facts(item, (*loc, key))
+
+
+def check_fact(fact: Fact[Any], references: set[str] | None) -> Iterator[tuple[str, str]]:
+    """Rules every fact obeys, as (sub-field, message) pairs."""
+    if fact.level == "unknown":
+        if fact.value is not None:
+            yield "value", f"a fact whose level is 'unknown' has no value; got {fact.value!r}"
+        return
+    if fact.value is None:
+        yield "value", f"required when level is {fact.level!r}; use level: unknown if the value was not found"
+    if fact.source is None:
+        yield "source", "required: name the reference the fact comes from"
+    elif references is not None and fact.source not in references:
+        yield "source", f"no reference with id {fact.source!r} in references.yaml{_suggest(fact.source, references)}"
+    if fact.seen_in is None:
+        yield "seen_in", "required: say where the fact was read"
+    if isinstance(fact, schema.Dose) and fact.value is not None:
+        if fact.unit is None:
+            yield "unit", "required with a dose"
+        if fact.value <= 0:
+            yield "value", f"a dose must be more than zero, got {format_number(fact.value)}"
+
+
+def _suggest(key: str, known: Collection[str]) -> str:
+    close = difflib.get_close_matches(key, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def check_site(site: SiteData, today: dt.date, known: Mapping[str, set[str] | None]) -> list[Problem]:
+    """Rules that span fields or records: facts, references, dates, counts.
+
+    `known` holds the ids each keyed file defines, or None for a file that could
+    not be read: links into such a file are not checked."""
+    problems: list[Problem] = []
+    refs = known["reference"]
+
+    def check(kind: str, key: str, record: BaseModel, prefix: Loc) -> Iterator[Problem]:
+        document = site.documents[(kind, key)]
+        for loc, fact in iter_facts(record, prefix):
+            for sub, message in check_fact(fact, refs):
+                yield document.problem((*loc, sub), message)
+
+    for key, reference in site.references.items():
+        document = site.documents[("reference", key)]
+        if reference.issued and _partial_date_after(reference.issued, today):
+            problems.append(document.problem((key, "issued"), f"date {reference.issued} is in the future"))
+        if reference.issued is None and reference.issued_note is None:
+            problems.append(
+                document.problem((key, "issued_note"), "required when issued is null: say what is known of the date")
+            )
+        if reference.type == "registry-record" and reference.nct is None:
+            problems.append(document.problem((key, "nct"), "required for a registry record"))
+
+    for nct, registration in site.registrations.items():
+        document = site.documents[("registration", nct)]
+        problems.extend(check("registration", nct, registration, (nct,)))
+        linked = site.references.get(registration.reference)
+        if refs is not None and linked is None:
+            problems.append(
+                document.problem(
+                    (nct, "reference"),
+                    f"no reference with id {registration.reference!r}{_suggest(registration.reference, refs)}",
+                )
+            )
+        elif linked is not None and linked.nct != nct:
+            problems.append(
+                document.problem(
+                    (nct, "reference"), f"reference {registration.reference!r} is for {linked.nct}, not {nct}"
+                )
+            )
+
+    for key, study in site.studies.items():
+        document = site.documents[("study", key)]
+        problems.extend(check("study", key, study, ()))
+        if refs is not None and study.reference not in refs:
+            problems.append(
+                document.problem(
+                    ("reference",), f"no reference with id {study.reference!r}{_suggest(study.reference, refs)}"
+                )
+            )
+        nct = study.registration.value
+        if nct is not None and known["registration"] is not None and nct not in known["registration"]:
+            problems.append(
+                document.problem(("registration", "value"), f"no registration {nct!r} in registrations.yaml")
+            )
+        if study.last_reviewed > today:
+            problems.append(document.problem(("last_reviewed",), f"date {study.last_reviewed} is in the future"))
+        problems.extend(_check_counts(study, document))
+        for index, intervention in enumerate(study.interventions):
+            loc = ("interventions", index)
+            if intervention.agent in schema.ACTIVE_AGENTS and intervention.dose is None:
+                problems.append(
+                    document.problem(loc, f"dose is required for {intervention.agent} (use level: unknown if not seen)")
+                )
+            if intervention.route.value == "intravenous" and intervention.duration is None:
+                problems.append(
+                    document.problem(
+                        loc, "duration is required for an intravenous drug (use level: unknown if not seen)"
+                    )
+                )
+    return problems
+
+
+def _check_counts(study: Study, document: Document) -> Iterator[Problem]:
+    """Each stage of a study can hold no more people than the stage before it."""
+    stages = ["studied", "completed", "analysed"]
+    counts = {name: getattr(study.participants, name).value for name in stages}
+    for earlier, later in itertools.pairwise(stages):
+        if counts[earlier] is not None and counts[later] is not None and counts[later] > counts[earlier]:
+            yield document.problem(
+                ("participants", later), f"{counts[later]} {later} is more than the {counts[earlier]} {earlier}"
+            )
+    for name in ["planned", *stages, "enrolled"]:
+        count = getattr(study.participants, name).value
+        if count is not None and count < 0:
+            yield document.problem(("participants", name), f"a count cannot be negative, got {count}")
+
+
+def format_number(value: float | int) -> str:
+    """Numbers exactly as entered: 50.0 is shown as 50, 0.045 stays 0.045."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _partial_date_after(text: str, today: dt.date) -> bool:
+    parts = [int(part) for part in text.split("-")]
+    return tuple(parts) > (today.year, today.month, today.day)[: len(parts)]
