@@ -33,10 +33,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-import jinja2
-
 from evidence.load import DataError, Problem, display_path
-from evidence.render import GENERATED_MARKER, TEMPLATES, render_site
+from evidence.render import GENERATED_MARKER, TEMPLATES, RenderError, render_site
 from evidence.validate import load_site
 
 ROOT = Path(__file__).resolve().parent
@@ -173,8 +171,8 @@ def serve(data_dir: Path, docs_dir: Path, config_file: Path, address: str) -> in
                 print(f"build.py: re-rendered {len(changed)} page(s)", file=sys.stderr)
             except DataError as error:
                 report(error)
-            except jinja2.TemplateError as error:
-                print(f"build.py: template error: {error}", file=sys.stderr)
+            except RenderError as error:
+                print(f"{error}\ntemplate error; nothing was written.", file=sys.stderr)
     except KeyboardInterrupt:
         pass
     finally:
@@ -198,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
         changed = render_to(args.data, args.docs, write=not args.check)
     except DataError as error:
         report(error)
+        return 1
+    except RenderError as error:
+        print(f"{error}\ntemplate error; nothing was written.", file=sys.stderr)
         return 1
     if args.check:
         print("build.py: data is valid")

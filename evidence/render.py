@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import re
+import traceback
 import typing
 from collections.abc import Callable
 from pathlib import Path
@@ -30,18 +32,18 @@ SITE_TITLE = "Ketamine and naltrexone: the evidence"
 # --- 3. Render -----------------------------------------------------------------
 
 _MARKDOWN_SPECIAL = {c: f"&#{ord(c)};" for c in "\\`*_{}[]<>|&\"'"}
-_LINE_START_SPECIAL = re.compile(r"^([#>+=-]|\d+[.)])")
+_LINE_START_SPECIAL = re.compile(r"^( ?)([#>+=-]|\d+[.)])")
 
 
 def escape_text(value: Any) -> str:
     """Make a data value safe to place in Markdown and HTML: shown, never interpreted.
 
     Characters that Markdown or HTML would act on become character references,
-    which read the same in a browser; line breaks fold to spaces so that no
-    value can start a block of its own."""
-    text = " ".join(str(value).split())
+    which read the same in a browser; runs of white space, line breaks included,
+    fold to one space, so that no value can start a block of its own."""
+    text = re.sub(r"\s+", " ", str(value))
     text = "".join(_MARKDOWN_SPECIAL.get(c, c) for c in text)
-    return _LINE_START_SPECIAL.sub(lambda m: f"&#{ord(m.group(0)[0])};{m.group(0)[1:]}", text)
+    return _LINE_START_SPECIAL.sub(lambda m: f"{m.group(1)}&#{ord(m.group(2)[0])};{m.group(2)[1:]}", text)
 
 
 def _finalize(value: Any) -> Any:
@@ -66,6 +68,7 @@ def make_environment() -> jinja2.Environment:
     env.globals.update(
         vocab={name: labels for name, (_, labels) in schema.VOCABULARIES.items()},
         level_symbols=schema.LEVEL_SYMBOLS,
+        verdict_symbols={"accurate": "✓", "imprecise": "≈", "wrong": "✗", "unverified": "?"},
         level_explanations=schema.LEVEL_EXPLANATIONS,
         site_title=SITE_TITLE,
     )
@@ -167,15 +170,82 @@ def render_study_pages(env: jinja2.Environment, site: SiteData) -> dict[str, str
     pages = {}
     for study in site.studies.values():
         registration = site.registrations.get(study.registration.value or "")
+        commentary = {key: item for key, item in site.commentary.items() if study.id in item.discusses}
         extra = [study.reference] + ([registration.reference] if registration else [])
+        extra += [item.reference for item in commentary.values()]
         sources = sources_of(study, extra) + (sources_of(registration, []) if registration else [])
         pages[f"studies/{study.id}.md"] = template.render(
             site=site,
             study=study,
             registration=registration,
-            sources=[(key, site.references[key]) for key in dict.fromkeys(sources)],
+            parent=site.studies.get(study.parent or ""),
+            children=[child for child in _ordered_studies(site) if child.parent == study.id],
+            commentary=commentary,
+            claims={key: claim for key, claim in site.claims.items() if claim.study == study.id},
+            sources=_references(site, sources),
         )
     return pages
+
+
+def _references(site: SiteData, keys: typing.Iterable[str]) -> list[tuple[str, Reference]]:
+    """(id, reference) pairs for a page's sources list, each once, in order of first use."""
+    return [(key, site.references[key]) for key in dict.fromkeys(keys)]
+
+
+def render_news(env: jinja2.Environment, site: SiteData) -> dict[str, str]:
+    """What the news said: every claim of the source articles beside the record."""
+    articles = {key: site.references[key] for key in dict.fromkeys(claim.article for claim in site.claims.values())}
+    by_article = {key: {k: c for k, c in site.claims.items() if c.article == key} for key in articles}
+    counts = {verdict: sum(c.verdict == verdict for c in site.claims.values()) for verdict in schema.VERDICT_LABELS}
+    sources = [*articles, *(key for claim in site.claims.values() for key in sources_of(claim, []))]
+    return {
+        "news.md": env.get_template("news.md.j2").render(
+            site=site, articles=articles, by_article=by_article, counts=counts, sources=_references(site, sources)
+        )
+    }
+
+
+def render_history(env: jinja2.Environment, site: SiteData) -> dict[str, str]:
+    # An event known only to the year sorts after that year's dated events.
+    events = sorted(site.events.items(), key=lambda item: (f"{item[1].date}-99-99"[:10], item[0]))
+    sources = [key for _, event in events for key in sources_of(event, [])]
+    return {
+        "history.md": env.get_template("history.md.j2").render(
+            site=site, events=events, sources=_references(site, sources)
+        )
+    }
+
+
+def render_glossary(env: jinja2.Environment, site: SiteData) -> dict[str, str]:
+    """The glossary page, and the term list the tooltip script reads on every page."""
+    terms = sorted(site.glossary.items(), key=lambda item: item[1].term.lower())
+    tooltip_terms = [
+        {"id": key, "term": term.term, "matches": term.matches, "definition": " ".join(term.definition.split())}
+        for key, term in terms
+    ]
+    script = "window.GLOSSARY_TERMS = " + json.dumps(tooltip_terms, indent=1, ensure_ascii=True) + ";\n"
+    return {
+        "glossary.md": env.get_template("glossary.md.j2").render(
+            site=site, terms=terms, sources=_references(site, [key for _, term in terms for key in term.sources])
+        ),
+        "assets/glossary-terms.js": script,
+    }
+
+
+def render_registrations(env: jinja2.Environment, site: SiteData) -> dict[str, str]:
+    studies_of = {nct: [s for s in _ordered_studies(site) if s.registration.value == nct] for nct in site.registrations}
+    sources = [
+        key
+        for registration in site.registrations.values()
+        for key in sources_of(registration, [registration.reference])
+    ]
+    return {
+        "registrations.md": env.get_template("registrations.md.j2").render(
+            site=site,
+            studies_of=studies_of,
+            sources=_references(site, sources),
+        )
+    }
 
 
 def render_provenance_legend(env: jinja2.Environment, site: SiteData) -> dict[str, str]:
@@ -242,6 +312,10 @@ def render_nav(env: jinja2.Environment, site: SiteData) -> dict[str, str]:
         "nav": [
             {"Home": "index.md"},
             {"Studies": ["studies/index.md", *studies]},
+            {"What the news said": "news.md"},
+            {"History": "history.md"},
+            {"Trial registrations": "registrations.md"},
+            {"Glossary": "glossary.md"},
             {
                 "About": [
                     "about/index.md",
@@ -251,7 +325,7 @@ def render_nav(env: jinja2.Environment, site: SiteData) -> dict[str, str]:
             },
         ]
     }
-    return {"nav.yml": f"# {GENERATED_MARKER}\n" + yaml.safe_dump(nav, sort_keys=False, allow_unicode=True)}
+    return {"nav.yml": yaml.safe_dump(nav, sort_keys=False, allow_unicode=True)}
 
 
 def _ordered_studies(site: SiteData) -> list[Study]:
@@ -271,10 +345,30 @@ PAGE_RENDERERS: tuple[PageRenderer, ...] = (
     render_home,
     render_study_list,
     render_study_pages,
+    render_news,
+    render_history,
+    render_glossary,
+    render_registrations,
     render_provenance_legend,
     render_data_dictionary,
     render_nav,
 )
+
+# How each kind of generated file carries the marker that says build.py owns it.
+MARKER_LINES = {".md": "<!-- {} -->", ".yml": "# {}", ".js": "// {}"}
+
+
+class RenderError(Exception):
+    """A template failed; the message names the template file and line."""
+
+
+def _template_location(error: BaseException) -> str:
+    """templates/x.md.j2:12 for the innermost template frame of an error (Jinja keeps them)."""
+    where = "templates"
+    for frame, line in traceback.walk_tb(error.__traceback__):
+        if frame.f_code.co_filename.endswith(".j2"):
+            where = f"{Path(frame.f_code.co_filename).relative_to(TEMPLATES.parent)}:{line}"
+    return where
 
 
 def render_site(site: SiteData) -> dict[str, str]:
@@ -282,6 +376,11 @@ def render_site(site: SiteData) -> dict[str, str]:
     env = make_environment()
     pages: dict[str, str] = {}
     for renderer in PAGE_RENDERERS:
-        for path, text in renderer(env, site).items():
-            pages[path] = text if path.endswith(".yml") else f"<!-- {GENERATED_MARKER} -->\n{text}"
+        try:
+            rendered = renderer(env, site)
+        except Exception as error:  # a template bug: report where, not a traceback
+            raise RenderError(f"{_template_location(error)}: {type(error).__name__}: {error}") from error
+        for path, text in rendered.items():
+            marker = MARKER_LINES[Path(path).suffix].format(GENERATED_MARKER)
+            pages[path] = f"{marker}\n{text}"
     return pages

@@ -106,12 +106,55 @@ OUTCOME_ROLE_LABELS: dict[str, str] = {
     "registry-secondary": "Secondary outcome (trial registry)",
 }
 
-NaltrexoneEffect = Literal["blunted", "no-difference", "not-tested", "unclear"]
+NaltrexoneEffect = Literal["blunted", "no-difference", "not-tested", "unclear", "no-naltrexone"]
 NALTREXONE_EFFECT_LABELS: dict[str, str] = {
     "blunted": "Naltrexone blunted the antidepressant effect",
     "no-difference": "No difference with naltrexone",
     "not-tested": "Not tested against a control",
     "unclear": "Unclear",
+    "no-naltrexone": "Naltrexone not studied",
+}
+
+Verdict = Literal["accurate", "imprecise", "wrong", "unverified"]
+VERDICT_LABELS: dict[str, str] = {
+    "accurate": "Accurate",
+    "imprecise": "Imprecise",
+    "wrong": "Wrong",
+    "unverified": "Unverified",
+}
+
+# The fixed sections of a study page; each is a permanent anchor (studies/<id>/#<section>).
+StudySection = Literal[
+    "citation",
+    "naltrexone-effect",
+    "design",
+    "participants",
+    "interventions",
+    "outcomes",
+    "results",
+    "safety",
+    "conclusion",
+    "limitations",
+    "funding",
+    "registration",
+    "commentary",
+    "sources",
+]
+STUDY_SECTION_LABELS: dict[str, str] = {
+    "citation": "Citation",
+    "naltrexone-effect": "Does naltrexone change the effect?",
+    "design": "Design",
+    "participants": "Participants",
+    "interventions": "Interventions",
+    "outcomes": "Outcomes",
+    "results": "Results",
+    "safety": "Safety",
+    "conclusion": "Authors' conclusion",
+    "limitations": "Limitations",
+    "funding": "Funding and conflicts of interest",
+    "registration": "Trial registration",
+    "commentary": "Commentary and letters",
+    "sources": "Sources",
 }
 
 ReferenceType = Literal[
@@ -144,6 +187,8 @@ VOCABULARIES: dict[str, tuple[Any, dict[str, str]]] = {
     "DoseUnit": (DoseUnit, DOSE_UNIT_LABELS),
     "OutcomeRole": (OutcomeRole, OUTCOME_ROLE_LABELS),
     "NaltrexoneEffect": (NaltrexoneEffect, NALTREXONE_EFFECT_LABELS),
+    "Verdict": (Verdict, VERDICT_LABELS),
+    "StudySection": (StudySection, STUDY_SECTION_LABELS),
     "ReferenceType": (ReferenceType, REFERENCE_TYPE_LABELS),
 }
 
@@ -254,6 +299,13 @@ class Reference(Record):
 
     type: ReferenceType = Field(description="Kind of work (vocabulary `ReferenceType`).")
     title: Text = Field(description="Title exactly as published.")
+    title_supplied: bool = Field(
+        False,
+        description=(
+            "True when the title was not seen and `title` is a description supplied by "
+            "this site; it is shown in square brackets."
+        ),
+    )
     authors: list[Author] = Field(
         default_factory=list,
         description="Authors in published order, as far as they are known.",
@@ -290,7 +342,7 @@ class Reference(Record):
 class Registration(Record):
     """A trial registry record, keyed by its NCT number in `data/registrations.yaml`."""
 
-    title: Text = Field(description="The registered title.")
+    title: Text | None = Field(description="The registered title; `null` if it was not seen.")
     reference: Slug = Field(description="Id of the registry record in `data/references.yaml`.")
     sponsor: Fact[str] = Field(description="Lead sponsor.")
     phase: Fact[str] = Field(description="Trial phase as registered.")
@@ -386,10 +438,90 @@ class Study(Record):
     limitations: list[Fact[str]] = Field(min_length=1, description="Limitations, each with the source that raises it.")
     funding: Fact[str] = Field(description="Funding as stated in the paper.")
     conflicts: Fact[str] = Field(description="Conflicts of interest as stated.")
+    parent: Slug | None = Field(
+        None, description="For a secondary analysis: the id of the study whose data it re-analyses."
+    )
+    cautions: list[Fact[str]] = Field(
+        default_factory=list,
+        description="Cautions a reader must see before the results, shown at the top of the page.",
+    )
+
+
+# --- Commentary, news claims, history, glossary -----------------------------------
+
+
+class Commentary(Record):
+    """An editorial, letter or reply about a study, keyed by id in `data/commentary.yaml`."""
+
+    reference: Slug = Field(description="Id of the commentary itself in `data/references.yaml`.")
+    discusses: list[Slug] = Field(min_length=1, description="Ids of the studies it discusses.")
+    responds_to: Slug | None = Field(None, description="Id of the commentary it replies to, if any.")
+    argument: Fact[str] = Field(description="Its argument in one line.")
+
+
+class Claim(Record):
+    """A claim made by one of the news articles the site was commissioned from,
+    with what the primary record says. Keyed by id in `data/claims.yaml`."""
+
+    article: Slug = Field(description="Id of the news article in `data/references.yaml`.")
+    quote: Text = Field(description="The article's words, exactly as printed.")
+    finding: Fact[str] = Field(description="What the primary record says.")
+    verdict: Verdict = Field(description="How the claim stands against the record (vocabulary `Verdict`).")
+    verdict_detail: Text = Field(description="The verdict in a few words, for example `Wrong unit`.")
+    study: Slug | None = Field(None, description="Id of the study the claim concerns.")
+    section: StudySection | None = Field(None, description="Section of that study's page (vocabulary `StudySection`).")
+    event: Slug | None = Field(
+        None, description="Id of the history event the claim concerns, when it is not about a study."
+    )
+
+
+class TimelineEvent(Record):
+    """An event in the history of ketamine, keyed by id in `data/timeline.yaml`."""
+
+    date: PartialDate = Field(
+        description="Date for ordering: YYYY, YYYY-MM or YYYY-MM-DD (the earliest where sources disagree)."
+    )
+    when: Text = Field(description="The date as readers see it, for example `5 March 2019` or `1969 or 1970`.")
+    title: Text = Field(description="What happened, in a few words.")
+    description: Fact[str] = Field(description="The event, with its provenance.")
+    disagreement: Text | None = Field(None, description="Where the sources disagree, and how.")
+    study: Slug | None = Field(None, description="Id of the study the event is, if any.")
+
+
+class GlossaryTerm(Record):
+    """A term a trainee may stumble on, keyed by id in `data/glossary.yaml`. It is
+    shown on the glossary page and as a tooltip wherever it appears."""
+
+    term: Text = Field(description="The term as a heading.")
+    matches: list[Text] = Field(
+        min_length=1, description="Words in page text that get the tooltip, longest first, e.g. `HAM-D`."
+    )
+    definition: Text = Field(description="A plain-language definition in one to three sentences.")
+    sources: list[Slug] = Field(
+        default_factory=list, description="References for any specific fact the definition states."
+    )
+    related: list[Slug] = Field(default_factory=list, description="Ids of related glossary terms.")
+
+
+class Statement(Record):
+    """One sentence of the home page's bottom line, with the studies it rests on."""
+
+    text: Text = Field(description="The sentence, worded to match the certainty of the evidence.")
+    studies: list[Slug] = Field(default_factory=list, description="Ids of the studies it rests on.")
+
+
+class SiteInfo(Record):
+    """What the home page says about the question as a whole, in `data/site.yaml`."""
+
+    question: Text = Field(description="The clinical question in one sentence.")
+    bottom_line: list[Statement] = Field(min_length=1, description="The bottom line in plain language.")
+    audience: Text = Field(description="Who the site is for.")
 
 
 # The record types of each data file, for the loader and the data dictionary.
 RECORD_TYPES: tuple[type[BaseModel], ...] = (
+    SiteInfo,
+    Statement,
     Study,
     StudyDesign,
     Population,
@@ -401,4 +533,8 @@ RECORD_TYPES: tuple[type[BaseModel], ...] = (
     Reference,
     Author,
     Registration,
+    Commentary,
+    Claim,
+    TimelineEvent,
+    GlossaryTerm,
 )

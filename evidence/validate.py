@@ -15,7 +15,17 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from evidence import schema
 from evidence.load import DataError, Document, Loc, Problem, display_path, read_document
-from evidence.schema import Fact, Reference, Registration, Study
+from evidence.schema import (
+    Claim,
+    Commentary,
+    Fact,
+    GlossaryTerm,
+    Reference,
+    Registration,
+    SiteInfo,
+    Study,
+    TimelineEvent,
+)
 
 # --- 2. Validate ----------------------------------------------------------------
 
@@ -24,9 +34,14 @@ from evidence.schema import Fact, Reference, Registration, Study
 class SiteData:
     """Every validated record, with the document each came from."""
 
+    info: SiteInfo
     studies: dict[str, Study]
     references: dict[str, Reference]
     registrations: dict[str, Registration]
+    commentary: dict[str, Commentary]
+    claims: dict[str, Claim]
+    events: dict[str, TimelineEvent]
+    glossary: dict[str, GlossaryTerm]
     documents: dict[tuple[str, str], Document]  # (kind, id) -> its file
 
     @property
@@ -161,27 +176,50 @@ def load_keyed(
     return document, records, {str(key) for key in document.data}
 
 
+# Files of records keyed by id: kind -> (file name, key type, record type).
+KEYED_FILES: dict[str, tuple[str, TypeAdapter[Any], type[BaseModel]]] = {
+    "reference": ("references.yaml", SLUG, Reference),
+    "registration": ("registrations.yaml", NCT, Registration),
+    "commentary": ("commentary.yaml", SLUG, Commentary),
+    "claim": ("claims.yaml", SLUG, Claim),
+    "event": ("timeline.yaml", SLUG, TimelineEvent),
+    "term": ("glossary.yaml", SLUG, GlossaryTerm),
+}
+
+
 def load_site(data_dir: Path, today: dt.date) -> SiteData:
     """Load and validate everything under data_dir, raising DataError with every problem."""
     problems: list[Problem] = []
     documents: dict[tuple[str, str], Document] = {}
     known: dict[str, set[str] | None] = {}
-    keyed_files = {
-        "reference": ("references.yaml", SLUG, Reference),
-        "registration": ("registrations.yaml", NCT, Registration),
-    }
     loaded: dict[str, dict[str, Any]] = {}
-    for kind, (name, key_type, record_type) in keyed_files.items():
+    for kind, (name, key_type, record_type) in KEYED_FILES.items():
         document, loaded[kind], known[kind] = load_keyed(data_dir / name, key_type, record_type, problems)
         documents.update({(kind, key): document for key in loaded[kind] if document})
 
+    info = None
+    try:
+        document = read_document(data_dir / "site.yaml")
+        info = validate_value(document, SiteInfo, document.data)
+        documents[("site", "site")] = document
+    except DataError as error:
+        problems.extend(error.problems)
+    except FileNotFoundError:
+        problems.append(Problem(data_dir / "site.yaml", 1, "", "file is missing"))
+
     studies: dict[str, Study] = {}
+    known["study"] = set()
     study_files = sorted((data_dir / "studies").glob("*.yaml"))
     if not study_files:
         problems.append(Problem(data_dir / "studies", 1, "", "no study files (*.yaml) found"))
     for path in study_files:
+        # Links to a study whose file is broken are not reported a second time: the
+        # study is known by its id or, if the file cannot be read, by its file name.
+        known["study"].add(path.stem)
         try:
             document = read_document(path)
+            if isinstance(document.data, dict) and isinstance(document.data.get("id"), str):
+                known["study"].add(document.data["id"])
             study = validate_value(document, Study, document.data)
         except DataError as error:
             problems.extend(error.problems)
@@ -194,7 +232,9 @@ def load_site(data_dir: Path, today: dt.date) -> SiteData:
         studies[study.id] = study
         documents[("study", study.id)] = document
 
-    site = SiteData(studies, loaded["reference"], loaded["registration"], documents)
+    if info is None:  # site.yaml is broken and already reported; links into it cannot be checked
+        raise DataError(problems)
+    site = SiteData(info, studies, *(loaded[kind] for kind in KEYED_FILES), documents)
     problems.extend(check_site(site, today, known))
     if problems:
         raise DataError(problems)
@@ -227,7 +267,7 @@ def check_fact(fact: Fact[Any], references: set[str] | None) -> Iterator[tuple[s
     if fact.source is None:
         yield "source", "required: name the reference the fact comes from"
     elif references is not None and fact.source not in references:
-        yield "source", f"no reference with id {fact.source!r} in references.yaml{_suggest(fact.source, references)}"
+        yield "source", f"no reference {fact.source!r} in references.yaml{_suggest(fact.source, references)}"
     if fact.seen_in is None:
         yield "seen_in", "required: say where the fact was read"
     if isinstance(fact, schema.Dose) and fact.value is not None:
@@ -242,25 +282,40 @@ def _suggest(key: str, known: Collection[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+LINK_TARGETS = {kind: f"{kind} {{key!r}} in {name}" for kind, (name, _, _) in KEYED_FILES.items()} | {
+    "study": "study {key!r} in studies/",
+}
+
+
 def check_site(site: SiteData, today: dt.date, known: Mapping[str, set[str] | None]) -> list[Problem]:
-    """Rules that span fields or records: facts, references, dates, counts.
+    """Rules that span fields or records: facts, links between records, dates, counts.
 
-    `known` holds the ids each keyed file defines, or None for a file that could
-    not be read: links into such a file are not checked."""
+    `known` holds the ids each file defines, or None for a file that could not be
+    read: links into such a file are not checked, so one error is reported once."""
     problems: list[Problem] = []
-    refs = known["reference"]
 
-    def check(kind: str, key: str, record: BaseModel, prefix: Loc) -> Iterator[Problem]:
-        document = site.documents[(kind, key)]
+    def link(document: Document, loc: Loc, kind: str, key: str | None) -> None:
+        ids = known[kind]
+        if key is not None and ids is not None and key not in ids:
+            target = LINK_TARGETS[kind].format(key=key)
+            problems.append(document.problem(loc, f"no {target}{_suggest(key, ids)}"))
+
+    def facts(document: Document, record: BaseModel, prefix: Loc) -> None:
         for loc, fact in iter_facts(record, prefix):
-            for sub, message in check_fact(fact, refs):
-                yield document.problem((*loc, sub), message)
+            problems.extend(
+                document.problem((*loc, sub), message) for sub, message in check_fact(fact, known["reference"])
+            )
+
+    def future(document: Document, loc: Loc, value: dt.date | str | int) -> None:
+        text = value.isoformat() if isinstance(value, dt.date) else str(value)
+        if _partial_date_after(text, today):
+            problems.append(document.problem(loc, f"date {text} is in the future"))
 
     for key, reference in site.references.items():
         document = site.documents[("reference", key)]
-        if reference.issued and _partial_date_after(reference.issued, today):
-            problems.append(document.problem((key, "issued"), f"date {reference.issued} is in the future"))
-        if reference.issued is None and reference.issued_note is None:
+        if reference.issued:
+            future(document, (key, "issued"), reference.issued)
+        elif reference.issued_note is None:
             problems.append(
                 document.problem((key, "issued_note"), "required when issued is null: say what is known of the date")
             )
@@ -269,16 +324,10 @@ def check_site(site: SiteData, today: dt.date, known: Mapping[str, set[str] | No
 
     for nct, registration in site.registrations.items():
         document = site.documents[("registration", nct)]
-        problems.extend(check("registration", nct, registration, (nct,)))
+        facts(document, registration, (nct,))
+        link(document, (nct, "reference"), "reference", registration.reference)
         linked = site.references.get(registration.reference)
-        if refs is not None and linked is None:
-            problems.append(
-                document.problem(
-                    (nct, "reference"),
-                    f"no reference with id {registration.reference!r}{_suggest(registration.reference, refs)}",
-                )
-            )
-        elif linked is not None and linked.nct != nct:
+        if linked is not None and linked.nct != nct:
             problems.append(
                 document.problem(
                     (nct, "reference"), f"reference {registration.reference!r} is for {linked.nct}, not {nct}"
@@ -287,34 +336,80 @@ def check_site(site: SiteData, today: dt.date, known: Mapping[str, set[str] | No
 
     for key, study in site.studies.items():
         document = site.documents[("study", key)]
-        problems.extend(check("study", key, study, ()))
-        if refs is not None and study.reference not in refs:
+        facts(document, study, ())
+        link(document, ("reference",), "reference", study.reference)
+        link(document, ("registration", "value"), "registration", study.registration.value)
+        link(document, ("parent",), "study", study.parent)
+        if study.parent == study.id:
+            problems.append(document.problem(("parent",), "a study cannot be a secondary analysis of itself"))
+        future(document, ("last_reviewed",), study.last_reviewed)
+        problems.extend(_check_counts(study, document))
+        problems.extend(_check_interventions(study, document))
+
+    for key, commentary in site.commentary.items():
+        document = site.documents[("commentary", key)]
+        facts(document, commentary, (key,))
+        link(document, (key, "reference"), "reference", commentary.reference)
+        link(document, (key, "responds_to"), "commentary", commentary.responds_to)
+        for index, study_id in enumerate(commentary.discusses):
+            link(document, (key, "discusses", index), "study", study_id)
+
+    for key, claim in site.claims.items():
+        document = site.documents[("claim", key)]
+        facts(document, claim, (key,))
+        link(document, (key, "article"), "reference", claim.article)
+        article = site.references.get(claim.article)
+        if article is not None and article.type != "news-article":
             problems.append(
                 document.problem(
-                    ("reference",), f"no reference with id {study.reference!r}{_suggest(study.reference, refs)}"
+                    (key, "article"),
+                    f"{claim.article!r} is of type {article.type!r}; a claim must come from a news-article",
                 )
             )
-        nct = study.registration.value
-        if nct is not None and known["registration"] is not None and nct not in known["registration"]:
-            problems.append(
-                document.problem(("registration", "value"), f"no registration {nct!r} in registrations.yaml")
-            )
-        if study.last_reviewed > today:
-            problems.append(document.problem(("last_reviewed",), f"date {study.last_reviewed} is in the future"))
-        problems.extend(_check_counts(study, document))
-        for index, intervention in enumerate(study.interventions):
-            loc = ("interventions", index)
-            if intervention.agent in schema.ACTIVE_AGENTS and intervention.dose is None:
-                problems.append(
-                    document.problem(loc, f"dose is required for {intervention.agent} (use level: unknown if not seen)")
-                )
-            if intervention.route.value == "intravenous" and intervention.duration is None:
+        if (claim.study is None) == (claim.event is None):
+            problems.append(document.problem((key,), "name exactly one of study (with section) or event"))
+        if (claim.study is None) != (claim.section is None):
+            problems.append(document.problem((key, "section"), "study and section go together"))
+        link(document, (key, "study"), "study", claim.study)
+        link(document, (key, "event"), "event", claim.event)
+
+    for key, event in site.events.items():
+        document = site.documents[("event", key)]
+        facts(document, event, (key,))
+        future(document, (key, "date"), event.date)
+        link(document, (key, "study"), "study", event.study)
+
+    seen_matches: dict[str, str] = {}
+    for key, term in site.glossary.items():
+        document = site.documents[("term", key)]
+        for index, source in enumerate(term.sources):
+            link(document, (key, "sources", index), "reference", source)
+        for index, related in enumerate(term.related):
+            link(document, (key, "related", index), "term", related)
+        for index, match in enumerate(term.matches):
+            if match.lower() in seen_matches:
                 problems.append(
                     document.problem(
-                        loc, "duration is required for an intravenous drug (use level: unknown if not seen)"
+                        (key, "matches", index), f"{match!r} is already a match for {seen_matches[match.lower()]!r}"
                     )
                 )
+            seen_matches[match.lower()] = key
+
+    document = site.documents[("site", "site")]
+    for index, statement in enumerate(site.info.bottom_line):
+        for number, study_id in enumerate(statement.studies):
+            link(document, ("bottom_line", index, "studies", number), "study", study_id)
     return problems
+
+
+def _check_interventions(study: Study, document: Document) -> Iterator[Problem]:
+    """Active drugs need a dose, intravenous ones an infusion length (either may be unknown)."""
+    for index, intervention in enumerate(study.interventions):
+        loc = ("interventions", index)
+        if intervention.agent in schema.ACTIVE_AGENTS and intervention.dose is None:
+            yield document.problem(loc, f"dose is required for {intervention.agent} (use level: unknown if not seen)")
+        if intervention.route.value == "intravenous" and intervention.duration is None:
+            yield document.problem(loc, "duration is required for an intravenous drug (use level: unknown if not seen)")
 
 
 def _check_counts(study: Study, document: Document) -> Iterator[Problem]:

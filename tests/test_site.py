@@ -69,12 +69,17 @@ class PageParser(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.text: list[str] = []
+        self.article: list[str] = []
+        self.skip_depth = 0
+        self.article_depth = 0
         self.ids: set[str] = set()
         self.links: list[str] = []
         self.loads: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
+        self.skip_depth += tag in {"script", "style"}
+        self.article_depth += tag == "article"
         if values.get("id"):
             self.ids.add(values["id"] or "")
         if tag == "a" and values.get("href"):
@@ -84,14 +89,30 @@ class PageParser(HTMLParser):
         if tag == "link" and values.get("href") and values.get("rel") != "canonical":
             self.loads.append(values["href"] or "")
 
+    def handle_endtag(self, tag: str) -> None:
+        self.skip_depth -= tag in {"script", "style"}
+        self.article_depth -= tag == "article"
+
     def handle_data(self, data: str) -> None:
+        if self.skip_depth:
+            return
         self.text.append(data)
+        if self.article_depth:
+            self.article.append(data)
 
 
 def parse(path: Path) -> PageParser:
     parser = PageParser()
     parser.feed(path.read_text(encoding="utf-8"))
     return parser
+
+
+STUDY_IDS = ("williams-2018", "williams-2019", "yoon-2019", "yoon-2025", "jelen-2025", "berman-2000")
+
+
+def page_text(site: Path, page: str) -> str:
+    """The text of a built page's article (no navigation), with white space folded."""
+    return " ".join(" ".join(parse(site / page / "index.html").article).split())
 
 
 def test_site_shows_both_study_titles(site: Path) -> None:
@@ -115,27 +136,10 @@ def test_study_page_shows_sourced_facts_and_unknowns(site: Path) -> None:
     assert "doi:10.1176/appi.ajp.2018.18020138" in text
 
 
-@pytest.mark.parametrize(
-    "anchor",
-    [
-        "citation",
-        "naltrexone-effect",
-        "design",
-        "participants",
-        "interventions",
-        "outcomes",
-        "results",
-        "safety",
-        "conclusion",
-        "limitations",
-        "funding",
-        "registration",
-        "sources",
-    ],
-)
+@pytest.mark.parametrize("anchor", typing.get_args(schema.StudySection))
 def test_study_sections_have_permanent_anchors(site: Path, anchor: str) -> None:
-    """Every study page has the fixed section anchors the About page promises."""
-    for study in ("williams-2018", "yoon-2019"):
+    """Every study page has the fixed section anchors the schema's StudySection names."""
+    for study in STUDY_IDS:
         assert anchor in parse(site / "studies" / study / "index.html").ids
 
 
@@ -270,3 +274,145 @@ def test_serve_rerenders_when_data_changes(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("study", "title"),
+    [
+        ("williams-2018", "Attenuation of Antidepressant Effects of Ketamine by Opioid Receptor Antagonism"),
+        (
+            "williams-2019",
+            "Attenuation of antidepressant and antisuicidal effects of ketamine by opioid receptor antagonism",
+        ),
+        ("yoon-2019", "Association of Combined Naltrexone and Ketamine With Depressive Symptoms"),
+        (
+            "yoon-2025",
+            "Antidepressant efficacy of ketamine plus naltrexone for major depression comorbid with alcohol use disorder",
+        ),
+        ("jelen-2025", "Effect of naltrexone pretreatment on ketamine-induced glutamatergic activity"),
+        ("berman-2000", "Antidepressant effects of ketamine in depressed patients"),
+    ],
+)
+def test_every_primary_study_has_a_page(site: Path, study: str, title: str) -> None:
+    """Each primary study of the fact sheet has its own page, citing its paper."""
+    assert title in page_text(site, f"studies/{study}")
+
+
+def test_secondary_analysis_is_linked_to_its_trial(site: Path) -> None:
+    """Williams 2019 says it re-analyses Williams 2018, and the 2018 page lists it."""
+    child = parse(site / "studies" / "williams-2019" / "index.html")
+    assert "This is a secondary analysis of the trial reported in Williams et al. 2018" in page_text(
+        site, "studies/williams-2019"
+    )
+    assert "../williams-2018/" in child.links
+    assert "Secondary analyses of this trial: Williams et al. 2019" in page_text(site, "studies/williams-2018")
+
+
+def test_midazolam_caution_comes_first_on_yoon_2025(site: Path) -> None:
+    """The caution about the midazolam arm is shown before the results."""
+    text = page_text(site, "studies/yoon-2025")
+    caution = text.index("The midazolam control arm also reached more than 80% remission")
+    assert caution < text.index("Results")
+
+
+def test_unconfirmed_journal_is_marked_secondary(site: Path) -> None:
+    """Jelen 2025's journal is known only from secondary reports, and the page says so."""
+    text = page_text(site, "studies/jelen-2025")
+    assert "Nature Medicine" in text
+    assert "The journal is known only from secondary reports" in text
+    assert "Bibliographic details: ○ Secondary reports only" in text
+
+
+def test_commentary_is_linked_from_the_studies_it_discusses(site: Path) -> None:
+    """Each letter and editorial appears, with its argument, on the page of the study it discusses."""
+    williams = page_text(site, "studies/williams-2018")
+    assert "Editorial: Editorial, American Journal of Psychiatry 2018" in williams
+    assert "cannot distinguish between a direct or indirect mechanism" in williams
+    assert "(replying to Sanacora et al. n.d.)" in williams
+    yoon = page_text(site, "studies/yoon-2019")
+    assert "several aspects of this study … significantly limit what conclusions can be drawn" in yoon
+    assert "(replying to Heifets et al. 2019)" in yoon
+
+
+def test_news_page_quotes_every_claim_with_a_verdict(site: Path) -> None:
+    """Every checked claim is quoted beside the record, with its verdict and a link to the study section."""
+    page = parse(site / "news" / "index.html")
+    text = page_text(site, "news")
+    claims = __import__("yaml").safe_load((ROOT / "data" / "claims.yaml").read_text(encoding="utf-8"))
+    for key, claim in claims.items():
+        assert f"claim-{key}" in page.ids
+        assert " ".join(claim["quote"].split()) in text
+    assert "✗ Wrong Wrong unit" in text
+    assert "../studies/williams-2018/#interventions" in page.links
+    assert "The Fix" in text
+    assert "addictionpolicy.org" in text
+    assert "Updated 16 October 2022" in text
+
+
+def test_history_is_a_visual_timeline_showing_the_ketalar_disagreement(site: Path) -> None:
+    """The history page draws a timeline in date order and shows that sources disagree on 1969 or 1970."""
+    html = (site / "history" / "index.html").read_text(encoding="utf-8")
+    assert 'class="timeline"' in html
+    text = page_text(site, "history")
+    assert "1969 or 1970" in text
+    assert "Sources disagree:" in text
+    order = [
+        "1962 Ketamine first synthesized",
+        "1964 First tested in people",
+        "1969 or 1970 Ketamine approved",
+        "February 2000 First placebo-controlled",
+        "August 2018 (online); December 2018 (print) Stanford trial",
+        "January 2019 (online) Yale/VA case series",
+        "5 March 2019 Esketamine nasal spray",
+        "2019 (online) Same effect on suicidal thoughts",
+    ]
+    positions = [text.index(when) for when in order]
+    assert positions == sorted(positions)
+
+
+def test_glossary_lists_every_term(site: Path) -> None:
+    """The glossary page has an entry, with an anchor, for every term in data/glossary.yaml."""
+    glossary = __import__("yaml").safe_load((ROOT / "data" / "glossary.yaml").read_text(encoding="utf-8"))
+    page = parse(site / "glossary" / "index.html")
+    for key in glossary:
+        assert key in page.ids
+    assert len(glossary) >= 20
+
+
+def test_home_page_says_what_a_reader_needs(site: Path) -> None:
+    """Question, bottom line, one card per study, review date, audience, disclaimer, linking and citing."""
+    text = page_text(site, "")
+    for expected in (
+        "The question: Does blocking opioid receptors with naltrexone weaken ketamine's antidepressant effect",
+        "The bottom line",
+        "no firm conclusion can be drawn",
+        "Evidence last reviewed",
+        "Who this site is for",
+        "Educational material, not medical advice",
+        "Linking and citing",
+    ):
+        assert expected in text
+    for study in STUDY_IDS:
+        assert f"studies/{study}/" in parse(site / "index.html").links
+
+
+RECALLED_UNCONFIRMED = [
+    "1205",
+    "1157",
+    "249–250",
+    "337–338",
+    "Marton",
+    "Woolley",
+    "Klein ME",
+    "Rivas-Grajales",
+    "ajp.2019.19010044",
+]
+
+
+@pytest.mark.parametrize("recalled", RECALLED_UNCONFIRMED)
+def test_recalled_unconfirmed_facts_stay_off_the_site(site: Path, recalled: str) -> None:
+    """Nothing from the fact sheet's 'recalled, unconfirmed' list appears in the data or on any page."""
+    for path in (ROOT / "data").rglob("*.yaml"):
+        assert recalled not in path.read_text(encoding="utf-8"), path
+    for path in site.rglob("*.html"):
+        assert recalled not in path.read_text(encoding="utf-8"), path

@@ -1,0 +1,79 @@
+// Glossary tooltips. The first use of each glossary term on a page becomes a link to
+// its glossary entry; its definition shows on hover and on keyboard focus, is read
+// out by screen readers (aria-describedby), and Escape hides it. The terms come from
+// glossary-terms.js, which build.py generates from data/glossary.yaml. Without
+// JavaScript the page is unchanged and the glossary page still has every term.
+(function () {
+  "use strict";
+
+  var terms = window.GLOSSARY_TERMS || [];
+  var article = document.querySelector(".md-content article");
+  var config = document.getElementById("__config");
+  if (!article || !config || !terms.length || document.querySelector("[data-glossary-page]")) return;
+  var base = JSON.parse(config.textContent).base || ".";
+
+  var byMatch = {};
+  var patterns = [];
+  terms.forEach(function (term) {
+    term.matches.forEach(function (text) {
+      byMatch[text.toLowerCase()] = term;
+      patterns.push(text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+    });
+  });
+  patterns.sort(function (a, b) { return b.length - a.length; });
+  var pattern = new RegExp("(^|[^\\w-])(" + patterns.join("|") + ")(?![\\w-])", "gi");
+  var skip = "a, code, pre, h1, h2, h3, h4, h5, h6, script, style, q, .glossary, .headerlink, .level";
+  var used = {};
+
+  function makeTerm(term, text) {
+    var wrapper = document.createElement("span");
+    wrapper.className = "glossary";
+    var link = document.createElement("a");
+    link.className = "glossary-term";
+    link.href = base + "/glossary/#" + term.id;
+    link.textContent = text;
+    link.setAttribute("aria-describedby", "glossary-tip-" + term.id);
+    var tip = document.createElement("span");
+    tip.className = "glossary-tip";
+    tip.id = "glossary-tip-" + term.id;
+    tip.setAttribute("role", "tooltip");
+    tip.textContent = term.term + ": " + term.definition;
+    wrapper.appendChild(link);
+    wrapper.appendChild(tip);
+    return wrapper;
+  }
+
+  function mark(node) {
+    var text = node.nodeValue;
+    pattern.lastIndex = 0;
+    var found;
+    while ((found = pattern.exec(text)) !== null) {
+      var term = byMatch[found[2].toLowerCase()];
+      if (used[term.id]) continue;
+      used[term.id] = true;
+      var start = found.index + found[1].length;
+      var rest = node.splitText(start);
+      rest.nodeValue = rest.nodeValue.slice(found[2].length);
+      node.parentNode.insertBefore(makeTerm(term, found[2]), rest);
+      mark(rest);
+      return;
+    }
+  }
+
+  var walker = document.createTreeWalker(article, NodeFilter.SHOW_TEXT, {
+    acceptNode: function (node) {
+      return node.parentElement.closest(skip) ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT;
+    }
+  });
+  var nodes = [];
+  while (walker.nextNode()) nodes.push(walker.currentNode);
+  nodes.forEach(mark);
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") document.body.classList.add("glossary-dismissed");
+  });
+  document.addEventListener("focusin", function () { document.body.classList.remove("glossary-dismissed"); });
+  document.addEventListener("mouseover", function (event) {
+    if (event.target.closest && event.target.closest(".glossary")) document.body.classList.remove("glossary-dismissed");
+  });
+})();
