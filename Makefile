@@ -3,6 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: serve build test check lint lock clean
 
@@ -12,7 +14,7 @@ serve: $(INSTALLED)  ## render and serve at http://127.0.0.1:8000 with live relo
 build: $(INSTALLED)  ## render and write the static site to site/
 	$(BIN)/python build.py --site
 
-test: $(INSTALLED)  ## lint, then every test
+test: $(INSTALLED) $(CHROMIUM)  ## lint, then every test (browser tests use Debian's Chromium)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
@@ -29,6 +31,11 @@ $(INSTALLED): requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
+
+# Playwright's own browser download does not work here; the tests drive Debian's Chromium.
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .ruff_cache

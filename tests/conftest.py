@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
+import os
 import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,3 +51,78 @@ def _generated_only(folder: str, names: list[str]) -> list[str]:
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file under a folder with its bytes."""
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def copy_sources(target: Path) -> Path:
+    """The repository's sources (config, hand-written docs, data) in a fresh folder."""
+    shutil.copy(ROOT / "mkdocs.yml", target / "mkdocs.yml")
+    shutil.copytree(ROOT / "data", target / "data")
+    shutil.copytree(ROOT / "docs", target / "docs", ignore=_generated_only)
+    return target
+
+
+def build_site(folder: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "build.py"),
+            "--site",
+            "--data",
+            str(folder / "data"),
+            "--docs",
+            str(folder / "docs"),
+            "--config",
+            str(folder / "mkdocs.yml"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real site, built once with `mkdocs build --strict`."""
+    folder = copy_sources(tmp_path_factory.mktemp("real"))
+    result = build_site(folder)
+    assert result.returncode == 0, result.stderr
+    return folder / "site"
+
+
+@pytest.fixture(scope="session")
+def site_url(site: Path) -> Iterator[str]:
+    """The built site served over HTTP on a free loopback port."""
+    handler = functools.partial(QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's Chromium driven by Playwright. Under CI a missing browser fails the run."""
+    if not Path(CHROMIUM).exists():
+        message = f"{CHROMIUM} is missing: install it with `make test` (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        yield browser
+        browser.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -15,52 +14,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, build_site, copy_sources
 
-import build
 from evidence import render, schema, validate
-
-
-def copy_sources(target: Path) -> Path:
-    """The repository's sources (config, hand-written docs, data) in a fresh folder."""
-    shutil.copy(ROOT / "mkdocs.yml", target / "mkdocs.yml")
-    shutil.copytree(ROOT / "data", target / "data")
-    shutil.copytree(
-        ROOT / "docs",
-        target / "docs",
-        ignore=lambda folder, names: [
-            n for n in names if (Path(folder) / n).is_file() and build.is_generated(Path(folder) / n)
-        ],
-    )
-    return target
-
-
-def build_site(folder: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "build.py"),
-            "--site",
-            "--data",
-            str(folder / "data"),
-            "--docs",
-            str(folder / "docs"),
-            "--config",
-            str(folder / "mkdocs.yml"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real site, built once with `mkdocs build --strict`."""
-    folder = copy_sources(tmp_path_factory.mktemp("real"))
-    result = build_site(folder)
-    assert result.returncode == 0, result.stderr
-    return folder / "site"
 
 
 class PageParser(HTMLParser):
@@ -416,3 +372,11 @@ def test_recalled_unconfirmed_facts_stay_off_the_site(site: Path, recalled: str)
         assert recalled not in path.read_text(encoding="utf-8"), path
     for path in site.rglob("*.html"):
         assert recalled not in path.read_text(encoding="utf-8"), path
+
+
+@pytest.mark.parametrize("document", ["README.md", "docs/about/index.md"])
+def test_linking_instructions_name_every_study_anchor(document: str) -> None:
+    """README and the About page list every permanent study-section anchor the schema defines."""
+    text = (ROOT / document).read_text(encoding="utf-8")
+    for section in typing.get_args(schema.StudySection):
+        assert f"`#{section}`" in text, section
