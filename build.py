@@ -35,7 +35,7 @@ from pathlib import Path
 
 from evidence.load import DataError, Problem, display_path
 from evidence.render import GENERATED_MARKER, TEMPLATES, RenderError, render_site
-from evidence.validate import load_site
+from evidence.validate import SiteData, load_site
 
 ROOT = Path(__file__).resolve().parent
 
@@ -84,12 +84,15 @@ def write_pages(pages: Mapping[str, str], docs_dir: Path) -> list[str]:
     return changed
 
 
-def build_site(config_file: Path) -> None:
+def build_site(config_file: Path, content_date: dt.date) -> None:
     """Run `mkdocs build --strict` into a fresh folder, then swap it in for site/.
 
-    A failed MkDocs build leaves the previous site/ untouched."""
+    A failed MkDocs build leaves the previous site/ untouched. The build is dated
+    by the data (SOURCE_DATE_EPOCH), not the clock, so that the same data always
+    gives the same bytes, sitemap included."""
     site_dir = config_file.parent / "site"
     staging = Path(tempfile.mkdtemp(prefix=".site-", dir=config_file.parent))
+    epoch = dt.datetime.combine(content_date, dt.time(), tzinfo=dt.UTC).timestamp()
     try:
         result = subprocess.run(
             [
@@ -104,6 +107,7 @@ def build_site(config_file: Path) -> None:
                 str(staging),
             ],
             check=False,
+            env={**os.environ, "SOURCE_DATE_EPOCH": str(int(epoch))},
         )
         if result.returncode != 0:
             raise SystemExit(f"mkdocs build failed (exit {result.returncode}); {display_path(site_dir)} is unchanged")
@@ -116,18 +120,23 @@ def build_site(config_file: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def render_to(data_dir: Path, docs_dir: Path, *, write: bool = True) -> list[str]:
-    """The whole pipeline up to MkDocs: load, validate, render, and (if asked) write."""
-    site = load_site(data_dir, dt.date.today())
-    pages = render_site(site)
-    return write_pages(pages, docs_dir) if write else []
-
-
-def report(error: DataError) -> None:
+def report(error: DataError | RenderError) -> None:
+    """Print what went wrong, one located line per problem, then a count."""
+    if isinstance(error, RenderError):
+        print(f"{error}\ntemplate error; nothing was written.", file=sys.stderr)
+        return
     for problem in error.problems:
         print(problem, file=sys.stderr)
     count = len(error.problems)
     print(f"{count} problem{'s' if count != 1 else ''} found; nothing was written.", file=sys.stderr)
+
+
+def rebuild(data_dir: Path, docs_dir: Path) -> tuple[SiteData, list[str]]:
+    """Steps 1 to 4: load, validate, render, write. Raises DataError or RenderError
+    before anything is written."""
+    site = load_site(data_dir, dt.date.today())
+    pages = render_site(site)
+    return site, write_pages(pages, docs_dir)
 
 
 def _snapshot(folders: list[Path]) -> dict[str, tuple[int, int]]:
@@ -167,12 +176,10 @@ def serve(data_dir: Path, docs_dir: Path, config_file: Path, address: str) -> in
                 continue
             before = now
             try:
-                changed = render_to(data_dir, docs_dir)
+                _, changed = rebuild(data_dir, docs_dir)
                 print(f"build.py: re-rendered {len(changed)} page(s)", file=sys.stderr)
-            except DataError as error:
+            except (DataError, RenderError) as error:
                 report(error)
-            except RenderError as error:
-                print(f"{error}\ntemplate error; nothing was written.", file=sys.stderr)
     except KeyboardInterrupt:
         pass
     finally:
@@ -193,19 +200,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dev-addr", default="127.0.0.1:8000", help="address for --serve")
     args = parser.parse_args(argv)
     try:
-        changed = render_to(args.data, args.docs, write=not args.check)
-    except DataError as error:
+        if args.check:
+            render_site(load_site(args.data, dt.date.today()))
+            print("build.py: data is valid")
+            return 0
+        site, changed = rebuild(args.data, args.docs)
+    except (DataError, RenderError) as error:
         report(error)
         return 1
-    except RenderError as error:
-        print(f"{error}\ntemplate error; nothing was written.", file=sys.stderr)
-        return 1
-    if args.check:
-        print("build.py: data is valid")
-        return 0
     print(f"build.py: {len(changed)} generated file(s) changed under {display_path(args.docs)}")
     if args.site:
-        build_site(args.config)
+        build_site(args.config, site.last_reviewed)
         print(f"build.py: site written to {display_path(args.config.parent / 'site')}")
     if args.serve:
         return serve(args.data, args.docs, args.config, args.dev_addr)

@@ -306,8 +306,9 @@ def _describe_annotation(annotation: Any) -> str:
 def render_nav(env: jinja2.Environment, site: SiteData) -> dict[str, str]:
     """The navigation, which MkDocs reads through `INHERIT` in mkdocs.yml.
 
-    It is generated because study pages come and go with the data."""
-    studies = [{study.label: f"studies/{study.id}.md"} for study in _ordered_studies(site)]
+    It is generated because study pages come and go with the data. Material prints
+    navigation titles as raw HTML, so titles from the data are HTML-escaped here."""
+    studies = [{html.escape(study.label): f"studies/{study.id}.md"} for study in _ordered_studies(site)]
     nav = {
         "nav": [
             {"Home": "index.md"},

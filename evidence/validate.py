@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import difflib
-import itertools
 from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -412,19 +411,22 @@ def _check_interventions(study: Study, document: Document) -> Iterator[Problem]:
             yield document.problem(loc, "duration is required for an intravenous drug (use level: unknown if not seen)")
 
 
+# (smaller, larger): a stage can hold no more people than the stage it is drawn from.
+# Analysed may exceed completed (an intention-to-treat analysis includes drop-outs).
+COUNT_ORDER = [("studied", "enrolled"), ("completed", "studied"), ("analysed", "studied"), ("analysed", "enrolled")]
+
+
 def _check_counts(study: Study, document: Document) -> Iterator[Problem]:
-    """Each stage of a study can hold no more people than the stage before it."""
-    stages = ["studied", "completed", "analysed"]
-    counts = {name: getattr(study.participants, name).value for name in stages}
-    for earlier, later in itertools.pairwise(stages):
-        if counts[earlier] is not None and counts[later] is not None and counts[later] > counts[earlier]:
-            yield document.problem(
-                ("participants", later), f"{counts[later]} {later} is more than the {counts[earlier]} {earlier}"
-            )
-    for name in ["planned", *stages, "enrolled"]:
-        count = getattr(study.participants, name).value
+    """Counts are not negative, and no stage holds more people than the one it comes from."""
+    counts = {name: getattr(study.participants, name).value for name in type(study.participants).model_fields}
+    for name, count in counts.items():
         if count is not None and count < 0:
             yield document.problem(("participants", name), f"a count cannot be negative, got {count}")
+    for smaller, larger in COUNT_ORDER:
+        if counts[smaller] is not None and counts[larger] is not None and counts[smaller] > counts[larger]:
+            yield document.problem(
+                ("participants", smaller), f"{counts[smaller]} {smaller} is more than the {counts[larger]} {larger}"
+            )
 
 
 def format_number(value: float | int) -> str:

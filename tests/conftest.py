@@ -58,6 +58,7 @@ def copy_sources(target: Path) -> Path:
     shutil.copy(ROOT / "mkdocs.yml", target / "mkdocs.yml")
     shutil.copytree(ROOT / "data", target / "data")
     shutil.copytree(ROOT / "docs", target / "docs", ignore=_generated_only)
+    shutil.copytree(ROOT / "templates" / "theme", target / "templates" / "theme")
     return target
 
 

@@ -46,16 +46,21 @@ def test_broken_data_reports_every_problem_and_writes_nothing(
 ) -> None:
     """A broken data file gets its complete error list, exit 1, and docs/ stays exactly as it was."""
     assert build.main(["--data", "data", "--docs", "docs"]) == 0
-    before = snapshot(project / "docs")
+    (project / "site").mkdir()
+    (project / "site" / "index.html").write_text("the previous site")
+    before = snapshot(project)
     shutil.copytree(BROKEN / case / "data", project / "data", dirs_exist_ok=True)
+    broken = snapshot(project)
     capsys.readouterr()
 
     assert build.main(["--data", "data", "--docs", "docs", "--site", "--config", "mkdocs.yml"]) == 1
 
     expected = (BROKEN / case / "expected.txt").read_text(encoding="utf-8")
     assert capsys.readouterr().err == expected
-    assert snapshot(project / "docs") == before
-    assert not (project / "site").exists()
+    assert snapshot(project) == broken, "nothing was written: docs/ and site/ are byte-identical"
+    assert {k: v for k, v in broken.items() if not k.startswith("data/")} == {
+        k: v for k, v in before.items() if not k.startswith("data/")
+    }
 
 
 def test_broken_data_leaves_built_site_alone(project: Path) -> None:
