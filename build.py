@@ -41,8 +41,11 @@ ROOT = Path(__file__).resolve().parent
 
 
 def is_generated(path: Path) -> bool:
+    """True for a file build.py wrote: its marker is on the first line, or the second
+    when the first opens front matter."""
     with path.open("rb") as handle:
-        return GENERATED_MARKER.encode() in handle.readline()
+        head = handle.readline() + handle.readline()
+    return GENERATED_MARKER.encode() in head
 
 
 def write_pages(pages: Mapping[str, str], docs_dir: Path) -> list[str]:

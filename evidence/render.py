@@ -69,11 +69,13 @@ def make_environment() -> jinja2.Environment:
         vocab={name: labels for name, (_, labels) in schema.VOCABULARIES.items()},
         level_symbols=schema.LEVEL_SYMBOLS,
         verdict_symbols={"accurate": "✓", "imprecise": "≈", "wrong": "✗", "unverified": "?"},
+        certainty_symbols=schema.CERTAINTY_SYMBOLS,
         level_explanations=schema.LEVEL_EXPLANATIONS,
         site_title=SITE_TITLE,
     )
     env.filters.update(
         number=format_number,
+        split_lines=lambda text: str(text).split("\n"),
         short_name=short_name,
         citation=format_citation,
         links=reference_links,
@@ -248,6 +250,69 @@ def render_registrations(env: jinja2.Environment, site: SiteData) -> dict[str, s
     }
 
 
+def render_comparison(env: jinja2.Environment, site: SiteData) -> dict[str, str]:
+    """The comparison page: table rows, filters, certainty, reasons and protocols."""
+    comparison = site.comparison
+    levels = list(schema.CERTAINTY_LABELS)
+    rows = []
+    for study_id, data in comparison.rows.items():
+        study = site.studies[study_id]
+        naltrexone = [i for i in study.interventions if i.agent == "naltrexone"]
+        outcomes = [o for o in study.outcomes if not o.role.startswith("registry")]
+        counts = [
+            study.participants.studied.value,
+            study.participants.analysed.value,
+            study.participants.completed.value,
+        ]
+        rows.append(
+            {
+                "study": study,
+                "data": data,
+                "rating": comparison.certainty[data.certainty],
+                "year": year_of(site.references[study.reference]),
+                "aud": _yes_no(study.population.alcohol_use_disorder),
+                "naltrexone": naltrexone,
+                "naltrexone_route": naltrexone[0].route.value if naltrexone else "none",
+                "ketamine": [i for i in study.interventions if i.agent == "ketamine"],
+                "outcomes": outcomes[:2],
+                "n_sort": next((n for n in counts if n is not None), 0),
+                "certainty_rank": len(levels) - levels.index(comparison.certainty[data.certainty].level),
+            }
+        )
+    filters = [
+        {
+            "key": "aud",
+            "label": "Alcohol use disorder",
+            "options": {"yes": "With", "no": "Without", "unknown": "Not reported"},
+        },
+        {"key": "naltrexone", "label": "Naltrexone", "options": {"oral": "By mouth", "intramuscular": "Injected"}},
+        {"key": "effect", "label": "Naltrexone blunted the effect", "options": schema.NALTREXONE_EFFECT_SHORT},
+    ]
+    columns = [
+        ("study", "Study"), ("design", "Design and control"), ("population", "Population"),
+        ("participants", "Participants"), ("naltrexone", "Naltrexone"), ("ketamine", "Ketamine"),
+        ("outcome", "Outcome and time point"), ("depression", "Result on depression"),
+        ("other", "Dissociation and other effects"), ("effect", "Did naltrexone blunt the effect?"),
+        ("certainty", "Certainty"),
+    ]  # fmt: skip
+    keys = [key for row in rows for key in sources_of(row["study"], [])]
+    keys += [key for row in rows for key in sources_of(row["data"], [])]
+    return {
+        "comparison.md": env.get_template("comparison.md.j2").render(
+            site=site,
+            rows=rows,
+            columns=columns,
+            filters_json=json.dumps(filters),
+            effect_short=schema.NALTREXONE_EFFECT_SHORT,
+            sources=_references(site, keys),
+        )
+    }
+
+
+def _yes_no(fact: Fact[bool]) -> str:
+    return "unknown" if fact.value is None else ("yes" if fact.value else "no")
+
+
 def render_provenance_legend(env: jinja2.Environment, site: SiteData) -> dict[str, str]:
     return {"about/provenance.md": env.get_template("provenance.md.j2").render()}
 
@@ -313,6 +378,7 @@ def render_nav(env: jinja2.Environment, site: SiteData) -> dict[str, str]:
         "nav": [
             {"Home": "index.md"},
             {"Studies": ["studies/index.md", *studies]},
+            {"Comparison": "comparison.md"},
             {"What the news said": "news.md"},
             {"History": "history.md"},
             {"Trial registrations": "registrations.md"},
@@ -346,6 +412,7 @@ PAGE_RENDERERS: tuple[PageRenderer, ...] = (
     render_home,
     render_study_list,
     render_study_pages,
+    render_comparison,
     render_news,
     render_history,
     render_glossary,
@@ -382,6 +449,8 @@ def render_site(site: SiteData) -> dict[str, str]:
         except Exception as error:  # a template bug: report where, not a traceback
             raise RenderError(f"{_template_location(error)}: {type(error).__name__}: {error}") from error
         for path, text in rendered.items():
-            marker = MARKER_LINES[Path(path).suffix].format(GENERATED_MARKER)
-            pages[path] = f"{marker}\n{text}"
+            if text.startswith("---\n"):  # front matter must come first: the marker goes inside it
+                pages[path] = f"---\n# {GENERATED_MARKER}\n{text[4:]}"
+            else:
+                pages[path] = f"{MARKER_LINES[Path(path).suffix].format(GENERATED_MARKER)}\n{text}"
     return pages

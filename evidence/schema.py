@@ -115,12 +115,51 @@ NALTREXONE_EFFECT_LABELS: dict[str, str] = {
     "no-naltrexone": "Naltrexone not studied",
 }
 
+# The same values, as the comparison table's answer to "did naltrexone blunt the effect?".
+NALTREXONE_EFFECT_SHORT: dict[str, str] = {
+    "blunted": "Yes",
+    "no-difference": "No difference",
+    "not-tested": "Not tested against a control",
+    "unclear": "Unclear",
+    "no-naltrexone": "Naltrexone not given",
+}
+
 Verdict = Literal["accurate", "imprecise", "wrong", "unverified"]
 VERDICT_LABELS: dict[str, str] = {
     "accurate": "Accurate",
     "imprecise": "Imprecise",
     "wrong": "Wrong",
     "unverified": "Unverified",
+}
+
+CertaintyLevel = Literal["high", "moderate", "low", "very-low"]
+CERTAINTY_LABELS: dict[str, str] = {
+    "high": "High",
+    "moderate": "Moderate",
+    "low": "Low",
+    "very-low": "Very low",
+}
+# The GRADE symbols, so that a level never depends on colour.
+CERTAINTY_SYMBOLS: dict[str, str] = {"high": "⊕⊕⊕⊕", "moderate": "⊕⊕⊕◯", "low": "⊕⊕◯◯", "very-low": "⊕◯◯◯"}
+# Words a plain-language statement must use at each level, as GRADE's wording guidance advises.
+CERTAINTY_WORDING: dict[str, str] = {"high": "", "moderate": "probably", "low": "may", "very-low": "very uncertain"}
+
+GradeDomain = Literal["risk-of-bias", "inconsistency", "indirectness", "imprecision", "publication-bias"]
+GRADE_DOMAIN_LABELS: dict[str, str] = {
+    "risk-of-bias": "Risk of bias",
+    "inconsistency": "Inconsistency",
+    "indirectness": "Indirectness",
+    "imprecision": "Imprecision",
+    "publication-bias": "Publication bias",
+}
+
+StepKind = Literal["naltrexone", "ketamine", "assessment", "crossover", "follow-up"]
+STEP_KIND_LABELS: dict[str, str] = {
+    "naltrexone": "Naltrexone (or its placebo)",
+    "ketamine": "Ketamine (or its control)",
+    "assessment": "Assessment",
+    "crossover": "Crossover to the other condition",
+    "follow-up": "Follow-up",
 }
 
 # The fixed sections of a study page; each is a permanent anchor (studies/<id>/#<section>).
@@ -188,6 +227,9 @@ VOCABULARIES: dict[str, tuple[Any, dict[str, str]]] = {
     "OutcomeRole": (OutcomeRole, OUTCOME_ROLE_LABELS),
     "NaltrexoneEffect": (NaltrexoneEffect, NALTREXONE_EFFECT_LABELS),
     "Verdict": (Verdict, VERDICT_LABELS),
+    "CertaintyLevel": (CertaintyLevel, CERTAINTY_LABELS),
+    "GradeDomain": (GradeDomain, GRADE_DOMAIN_LABELS),
+    "StepKind": (StepKind, STEP_KIND_LABELS),
     "StudySection": (StudySection, STUDY_SECTION_LABELS),
     "ReferenceType": (ReferenceType, REFERENCE_TYPE_LABELS),
 }
@@ -358,6 +400,17 @@ class Registration(Record):
 # --- Studies ----------------------------------------------------------------------
 
 
+class ProtocolStep(Record):
+    """One step of a study's protocol: when, what, and where that is known from."""
+
+    kind: StepKind = Field(description="What kind of step (vocabulary `StepKind`).")
+    when: Text = Field(description="When, in a few words, for example `45 min before`.")
+    label: Annotated[str, StringConstraints(min_length=1, max_length=40)] = Field(
+        description="What, in at most 40 characters, for the picture."
+    )
+    detail: Fact[str] = Field(description="The step in full, with its provenance; the picture's text alternative.")
+
+
 class StudyDesign(Record):
     """How a study was designed."""
 
@@ -445,6 +498,64 @@ class Study(Record):
         default_factory=list,
         description="Cautions a reader must see before the results, shown at the top of the page.",
     )
+    protocol: list[ProtocolStep] = Field(
+        default_factory=list,
+        description="The protocol as steps in time order, drawn as a timeline on the study and comparison pages.",
+    )
+
+
+# --- The comparison -----------------------------------------------------------------
+
+
+class ComparisonRow(Record):
+    """What one study found, in the two dimensions not already in its study record."""
+
+    depression_result: Fact[str] = Field(description="The main result on depression, in one sentence.")
+    other_effects: Fact[str] = Field(description="The result on dissociation or other effects.")
+    certainty: Slug = Field(description="Id of the certainty rating, in `certainty`, that the study feeds.")
+
+
+class Reason(Record):
+    """One reason why the studies' results may differ."""
+
+    title: Text = Field(description="The dimension, for example `Population`.")
+    text: Text = Field(description="How the studies differ on it, in plain language.")
+    studies: list[Slug] = Field(min_length=1, description="Ids of the studies the point rests on.")
+
+
+class Downgrade(Record):
+    """A reason to rate the certainty of evidence down, GRADE-style."""
+
+    domain: GradeDomain = Field(description="The GRADE domain (vocabulary `GradeDomain`).")
+    steps: Annotated[int, Field(ge=1, le=2)] = Field(description="How many levels it costs: 1 or 2.")
+    reason: Text = Field(description="Why, in a sentence a reader can check against the studies.")
+    studies: list[Slug] = Field(min_length=1, description="Ids of the studies the reason concerns.")
+
+
+class CertaintyRating(Record):
+    """The certainty of the evidence on one key question, GRADE-style, with every downgrade explained."""
+
+    question: Text = Field(description="The key question, with its population.")
+    studies: list[Slug] = Field(min_length=1, description="Ids of the studies that answer it.")
+    start: CertaintyLevel = Field(description="Where the rating starts: `high` for randomized trials.")
+    level: CertaintyLevel = Field(description="The rating after the downgrades (vocabulary `CertaintyLevel`).")
+    downgrades: list[Downgrade] = Field(
+        default_factory=list, description="Every reason the rating is below its start; the steps must add up."
+    )
+    statement: Text = Field(
+        description="The finding in plain language, using the wording the level requires (may, probably, ...)."
+    )
+
+
+class Comparison(Record):
+    """The comparison page, in `data/comparison.yaml`."""
+
+    question: Text = Field(description="The question the comparison answers.")
+    rows: dict[Slug, ComparisonRow] = Field(
+        min_length=1, description="One row per study that tested ketamine with naltrexone, keyed by study id."
+    )
+    reasons: list[Reason] = Field(min_length=1, description="Why the results may differ.")
+    certainty: dict[Slug, CertaintyRating] = Field(min_length=1, description="Certainty ratings, keyed by id.")
 
 
 # --- Commentary, news claims, history, glossary -----------------------------------
@@ -522,7 +633,13 @@ class SiteInfo(Record):
 RECORD_TYPES: tuple[type[BaseModel], ...] = (
     SiteInfo,
     Statement,
+    Comparison,
+    ComparisonRow,
+    Reason,
+    CertaintyRating,
+    Downgrade,
     Study,
+    ProtocolStep,
     StudyDesign,
     Population,
     Participants,

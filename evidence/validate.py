@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import difflib
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +15,10 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from evidence import schema
 from evidence.load import DataError, Document, Loc, Problem, display_path, read_document
 from evidence.schema import (
+    CertaintyRating,
     Claim,
     Commentary,
+    Comparison,
     Fact,
     GlossaryTerm,
     Reference,
@@ -34,6 +36,7 @@ class SiteData:
     """Every validated record, with the document each came from."""
 
     info: SiteInfo
+    comparison: Comparison
     studies: dict[str, Study]
     references: dict[str, Reference]
     registrations: dict[str, Registration]
@@ -92,6 +95,8 @@ def describe_error(error: Mapping[str, Any], model: type[BaseModel] | None) -> s
         return f"expected {schema.PATTERN_DESCRIPTIONS.get(ctx.get('pattern', ''), 'text matching ' + str(ctx.get('pattern')))}, {got}"
     if kind == "string_too_short":
         return "must not be empty"
+    if kind == "string_too_long":
+        return f"must be at most {ctx.get('max_length')} characters, {got}"
     if kind == "too_short":
         return f"needs at least {ctx.get('min_length')} item(s)"
     if kind in _EXPECTED:
@@ -186,6 +191,23 @@ KEYED_FILES: dict[str, tuple[str, TypeAdapter[Any], type[BaseModel]]] = {
 }
 
 
+def load_single(
+    path: Path, record_type: type[BaseModel], problems: list[Problem], documents: dict[tuple[str, str], Document]
+) -> Any:
+    """Load a file that holds one record; None (and a problem) if it cannot be read or is invalid."""
+    try:
+        document = read_document(path)
+        record = validate_value(document, record_type, document.data)
+    except DataError as error:
+        problems.extend(error.problems)
+        return None
+    except FileNotFoundError:
+        problems.append(Problem(path, 1, "", "file is missing"))
+        return None
+    documents[(path.stem, path.stem)] = document
+    return record
+
+
 def load_site(data_dir: Path, today: dt.date) -> SiteData:
     """Load and validate everything under data_dir, raising DataError with every problem."""
     problems: list[Problem] = []
@@ -196,15 +218,8 @@ def load_site(data_dir: Path, today: dt.date) -> SiteData:
         document, loaded[kind], known[kind] = load_keyed(data_dir / name, key_type, record_type, problems)
         documents.update({(kind, key): document for key in loaded[kind] if document})
 
-    info = None
-    try:
-        document = read_document(data_dir / "site.yaml")
-        info = validate_value(document, SiteInfo, document.data)
-        documents[("site", "site")] = document
-    except DataError as error:
-        problems.extend(error.problems)
-    except FileNotFoundError:
-        problems.append(Problem(data_dir / "site.yaml", 1, "", "file is missing"))
+    info = load_single(data_dir / "site.yaml", SiteInfo, problems, documents)
+    comparison = load_single(data_dir / "comparison.yaml", Comparison, problems, documents)
 
     studies: dict[str, Study] = {}
     known["study"] = set()
@@ -231,9 +246,9 @@ def load_site(data_dir: Path, today: dt.date) -> SiteData:
         studies[study.id] = study
         documents[("study", study.id)] = document
 
-    if info is None:  # site.yaml is broken and already reported; links into it cannot be checked
+    if info is None or comparison is None:  # already reported; links from them cannot be checked
         raise DataError(problems)
-    site = SiteData(info, studies, *(loaded[kind] for kind in KEYED_FILES), documents)
+    site = SiteData(info, comparison, studies, *(loaded[kind] for kind in KEYED_FILES), documents)
     problems.extend(check_site(site, today, known))
     if problems:
         raise DataError(problems)
@@ -398,7 +413,54 @@ def check_site(site: SiteData, today: dt.date, known: Mapping[str, set[str] | No
     for index, statement in enumerate(site.info.bottom_line):
         for number, study_id in enumerate(statement.studies):
             link(document, ("bottom_line", index, "studies", number), "study", study_id)
+
+    document = site.documents[("comparison", "comparison")]
+    comparison = site.comparison
+    facts(document, comparison, ())
+    for study_id, row in comparison.rows.items():
+        link(document, ("rows", study_id), "study", study_id)
+        if row.certainty not in comparison.certainty:
+            problems.append(
+                document.problem(
+                    ("rows", study_id, "certainty"),
+                    f"no certainty rating {row.certainty!r} in this file{_suggest(row.certainty, comparison.certainty)}",
+                )
+            )
+    for study_id, study in site.studies.items():
+        if study.role != "history" and study_id not in comparison.rows:
+            problems.append(
+                document.problem(("rows",), f"study {study_id!r} tested ketamine with naltrexone but has no row")
+            )
+    for index, reason in enumerate(comparison.reasons):
+        for number, study_id in enumerate(reason.studies):
+            link(document, ("reasons", index, "studies", number), "study", study_id)
+    for key, rating in comparison.certainty.items():
+        problems.extend(_check_certainty(document, key, rating, link))
     return problems
+
+
+def _check_certainty(
+    document: Document, key: str, rating: CertaintyRating, link: Callable[..., None]
+) -> Iterator[Problem]:
+    """A rating's downgrades add up to the distance from its start, and its wording fits its level."""
+    loc = ("certainty", key)
+    for number, study_id in enumerate(rating.studies):
+        link(document, (*loc, "studies", number), "study", study_id)
+    for index, downgrade in enumerate(rating.downgrades):
+        for number, study_id in enumerate(downgrade.studies):
+            link(document, (*loc, "downgrades", index, "studies", number), "study", study_id)
+    levels = list(schema.CERTAINTY_LABELS)
+    expected = min(levels.index(rating.start) + sum(d.steps for d in rating.downgrades), len(levels) - 1)
+    if levels[expected] != rating.level:
+        steps = sum(d.steps for d in rating.downgrades)
+        yield document.problem(
+            (*loc, "level"),
+            f"{rating.level!r} does not follow from starting at {rating.start!r} and {steps} downgrade step(s); "
+            "give a reason for every step down",
+        )
+    wording = schema.CERTAINTY_WORDING[rating.level]
+    if wording and wording not in rating.statement.lower():
+        yield document.problem((*loc, "statement"), f"at {rating.level!r} certainty the statement must say {wording!r}")
 
 
 def _check_interventions(study: Study, document: Document) -> Iterator[Problem]:

@@ -7,7 +7,16 @@ from urllib.parse import urlsplit
 
 import pytest
 
-PAGES = ["", "studies/williams-2018/", "studies/yoon-2025/", "news/", "history/", "glossary/", "registrations/"]
+PAGES = [
+    "",
+    "comparison/",
+    "studies/williams-2018/",
+    "studies/yoon-2025/",
+    "news/",
+    "history/",
+    "glossary/",
+    "registrations/",
+]
 
 
 @pytest.fixture
@@ -69,3 +78,64 @@ def test_pages_load_nothing_from_another_host(browser: Any, site_url: str, path:
     context.close()
     own = urlsplit(site_url).netloc
     assert [url for url in requested if urlsplit(url).netloc not in {own, ""}] == []
+
+
+def row_order(page: Any) -> list[str]:
+    return page.eval_on_selector_all("table.comparison tbody tr", "rows => rows.filter(r => !r.hidden).map(r => r.id)")
+
+
+def test_comparison_sorts_by_a_column(page: Any, site_url: str) -> None:
+    """Clicking a column header sorts the rows by it, and clicking again reverses the order."""
+    page.goto(f"{site_url}/comparison/")
+    page.get_by_role("button", name="Sort by Participants").click()
+    ascending = row_order(page)
+    assert ascending.index("compare-yoon-2019") < ascending.index("compare-yoon-2025")
+    assert page.locator("th[data-column=participants]").get_attribute("aria-sort") == "ascending"
+    page.get_by_role("button", name="Sort by Participants").click()
+    assert row_order(page) == list(reversed(ascending))
+
+
+def test_comparison_filters_rows(page: Any, site_url: str) -> None:
+    """Filtering by alcohol use disorder shows only the matching studies and says how many."""
+    page.goto(f"{site_url}/comparison/")
+    page.get_by_label("Alcohol use disorder").select_option("yes")
+    assert sorted(row_order(page)) == ["compare-yoon-2019", "compare-yoon-2025"]
+    assert "Showing 2 of 5 studies." in page.locator(".comparison-status").inner_text()
+    page.get_by_label("Alcohol use disorder").select_option("")
+    assert len(row_order(page)) == 5
+
+
+def test_row_anchor_lands_on_its_row_after_sorting(page: Any, site_url: str) -> None:
+    """A slide's link to a row lands on that row, whatever order the table is in."""
+    page.goto(f"{site_url}/comparison/")
+    page.get_by_role("button", name="Sort by Study").click()
+    page.goto(f"{site_url}/comparison/#compare-jelen-2025")
+    row = page.locator("#compare-jelen-2025")
+    assert row.is_visible()
+    assert row.evaluate("row => row.matches(':target')")
+    box = row.bounding_box()
+    assert box is not None
+    assert 0 <= box["y"] < page.viewport_size["height"]
+
+
+def test_comparison_is_complete_without_javascript(browser: Any, site_url: str) -> None:
+    """With JavaScript off the table still has every row and column, just no controls."""
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{site_url}/comparison/")
+    assert page.locator("table.comparison tbody tr").count() == 5
+    assert page.locator("table.comparison thead th").count() == 11
+    assert page.locator(".comparison-filters").count() == 0
+    context.close()
+
+
+def test_comparison_reads_as_labelled_cards_on_a_phone(browser: Any, site_url: str) -> None:
+    """On a phone-sized screen each row becomes a card whose cells carry their column names."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{site_url}/comparison/")
+    cell = page.locator("#compare-williams-2018 td[data-label=Ketamine]")
+    assert cell.evaluate("cell => getComputedStyle(cell).display") == "block"
+    assert cell.evaluate("cell => getComputedStyle(cell, '::before').content") == '"Ketamine"'
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    context.close()

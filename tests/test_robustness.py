@@ -183,9 +183,15 @@ FREE_TEXT_KEYS = {
 VOCABULARY_VALUES = {value for name in schema.VOCABULARIES for value in schema.vocabulary_values(name)}
 
 
+# Fits the 40 characters of a protocol step's label.
+SHORT_PAYLOAD = '<img src="x" onerror="window.__pwned=2">'
+
+
 def poison(value: Any, key: str | None = None) -> Any:
-    """Replace every free-text string in a data structure with the hostile payload."""
+    """Add the hostile payload to every free-text string in a data structure."""
     if isinstance(value, dict):
+        if key == "protocol" or (isinstance(value.get("label"), str) and "kind" in value):
+            return {k: SHORT_PAYLOAD if k == "label" else poison(v, k) for k, v in value.items()}
         return {k: poison(v, k) for k, v in value.items()}
     if isinstance(value, list):
         return [poison(item, key) for item in value]

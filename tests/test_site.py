@@ -380,3 +380,57 @@ def test_linking_instructions_name_every_study_anchor(document: str) -> None:
     text = (ROOT / document).read_text(encoding="utf-8")
     for section in typing.get_args(schema.StudySection):
         assert f"`#{section}`" in text, section
+
+
+NALTREXONE_STUDIES = ("williams-2018", "williams-2019", "jelen-2025", "yoon-2019", "yoon-2025")
+
+
+def test_comparison_has_a_linkable_row_per_naltrexone_study(site: Path) -> None:
+    """One row per study that tested ketamine with naltrexone, each with a permanent anchor; no history rows."""
+    page = parse(site / "comparison" / "index.html")
+    assert {f"compare-{study}" for study in NALTREXONE_STUDIES} <= page.ids
+    assert "compare-berman-2000" not in page.ids
+
+
+def test_comparison_cells_link_to_their_study_sections(site: Path) -> None:
+    """Every row's cells link to the sections of its study page they come from."""
+    html = (site / "comparison" / "index.html").read_text(encoding="utf-8")
+    for study in NALTREXONE_STUDIES:
+        row = html[html.index(f'id="compare-{study}"') :]
+        row = row[: row.index("</tr>")]
+        for section in ("design", "participants", "interventions", "outcomes", "results", "naltrexone-effect"):
+            assert f'href="../studies/{study}/#{section}"' in row, (study, section)
+
+
+def test_comparison_shows_unknowns_certainty_and_reasons(site: Path) -> None:
+    """Unknown cells say so; certainty is symbol plus words with every downgrade; each reason cites studies."""
+    text = page_text(site, "comparison")
+    assert "Infusion length: Not reported" in text
+    assert "⊕⊕◯◯ Low certainty" in text
+    assert "⊕◯◯◯ Very low certainty" in text
+    assert "Imprecision (1 level): Two small trials" in text
+    assert "may weaken ketamine's antidepressant effect" in text
+    assert "We are very uncertain whether injectable naltrexone" in text
+    for title in (
+        "Population.",
+        "Form and timing of naltrexone.",
+        "Single versus repeated infusions.",
+        "Design and control.",
+        "Sample sizes.",
+    ):
+        assert title in text
+
+
+def test_protocols_are_inline_svg_with_a_text_alternative(site: Path) -> None:
+    """Each protocol is an inline SVG with a title, and its steps are listed in words."""
+    html = (site / "comparison" / "index.html").read_text(encoding="utf-8")
+    for study in NALTREXONE_STUDIES:
+        block = html[html.index(f'id="protocol-{study}"') :]
+        block = block[: block.index("</ol>")]
+        assert '<svg class="protocol-picture"' in block
+        assert f'aria-labelledby="protocol-{study}-title"' in block
+        assert '<ol class="protocol-steps">' in block
+    assert "45 minutes before the ketamine infusion" in page_text(site, "comparison")
+    assert 'id="protocol-williams-2018"' in (site / "studies" / "williams-2018" / "index.html").read_text(
+        encoding="utf-8"
+    )
