@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from evidence.load import DataError, Problem, display_path
-from evidence.render import GENERATED_MARKER, TEMPLATES, RenderError, render_site
+from evidence.render import GENERATED_FOLDERS, GENERATED_MARKER, TEMPLATES, RenderError, render_site
 from evidence.validate import SiteData, load_site
 
 ROOT = Path(__file__).resolve().parent
@@ -53,11 +53,11 @@ def write_pages(pages: Mapping[str, str], docs_dir: Path) -> list[str]:
 
     Unchanged files are not touched, so their modification times stay put and
     live preview rebuilds little. Hand-written files are never overwritten."""
-    existing = (
-        {path.relative_to(docs_dir).as_posix() for path in docs_dir.rglob("*") if path.is_file() and is_generated(path)}
-        if docs_dir.is_dir()
-        else set()
-    )
+    existing = {
+        path.relative_to(docs_dir).as_posix()
+        for path in docs_dir.rglob("*")
+        if path.is_file() and (path.relative_to(docs_dir).parts[0] in GENERATED_FOLDERS or is_generated(path))
+    } if docs_dir.is_dir() else set()  # fmt: skip
     clashes = [p for p in pages if (docs_dir / p).exists() and p not in existing]
     if clashes:
         raise DataError(

@@ -349,8 +349,10 @@ class Reference(Record):
         ),
     )
     authors: list[Author] = Field(
-        default_factory=list,
-        description="Authors in published order, as far as they are known.",
+        description=(
+            "Authors in published order, as far as they are known. Write `[]` for a work "
+            "with no named author or a byline that was not seen, and say which in `note`."
+        ),
     )
     authors_complete: bool = Field(
         description="True only if `authors` is the whole author list; otherwise citations end in et al."
@@ -361,6 +363,9 @@ class Reference(Record):
             "Publication date: YYYY, YYYY-MM or YYYY-MM-DD. Write `null` when it was "
             "not seen, and say so in `issued_note`."
         )
+    )
+    container_short: Text | None = Field(
+        None, description="The journal's standard abbreviation, for example `Am J Psychiatry` (AMA style uses it)."
     )
     issued_note: Text | None = Field(None, description="How the date is known, for example online versus print issue.")
     volume: Text | None = Field(None, description="Volume, if seen.")
@@ -622,7 +627,16 @@ class Statement(Record):
 
 
 class SiteInfo(Record):
-    """What the home page says about the question as a whole, in `data/site.yaml`."""
+    """The site's name and address, and what the home page says about the question as
+    a whole, in `data/site.yaml`."""
+
+    title: Text = Field(description="The site's name.")
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+/$")] = Field(
+        description=(
+            "The address the site is published at, ending in `/`; used in canonical links and "
+            "citations. The environment variable SITE_URL overrides it for a deployment."
+        )
+    )
 
     question: Text = Field(description="The clinical question in one sentence.")
     bottom_line: list[Statement] = Field(min_length=1, description="The bottom line in plain language.")

@@ -213,8 +213,6 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         data = poison(yaml.safe_load(source.read_text(encoding="utf-8")))
         target.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    # The real About page links to real studies; the fixture site gets a minimal one.
-    (folder / "docs" / "about" / "index.md").write_text("# About\n\n## Linking {: #linking }\n", encoding="utf-8")
     result = build_site(folder)
     assert result.returncode == 0, result.stderr
     return folder / "site"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, build_site, copy_sources
 
-from evidence import render, schema, validate
+from evidence import pages, render, schema, validate
 
 
 class PageParser(HTMLParser):
@@ -85,7 +85,10 @@ def test_site_shows_both_study_titles(site: Path) -> None:
 def test_study_page_shows_sourced_facts_and_unknowns(site: Path) -> None:
     """A reader sees numbers with their provenance, and unknowns as not reported."""
     text = " ".join(" ".join(parse(site / "studies" / "williams-2018" / "index.html").text).split())
-    assert "Planned 30 ● Primary record · Williams et al. 2018 Seen in the abstract on the publisher's page" in text
+    assert re.search(
+        r"Planned 30 ● Primary record · Williams et al\. 2018 \[\d+\] Seen in the abstract on the publisher's page",
+        text,
+    )
     assert "Enrolled 16 Note: Actual enrolment as registered" in text
     assert "Infusion length Not reported in the sources checked" in text
     assert "0.5 mg/kg" in text
@@ -133,8 +136,8 @@ def test_nothing_is_loaded_from_another_host(site: Path) -> None:
 def test_broken_anchor_fails_the_strict_build(tmp_path: Path) -> None:
     """The validation block makes mkdocs --strict fail on a link to a missing anchor."""
     folder = copy_sources(tmp_path)
-    (folder / "docs" / "about" / "index.md").write_text(
-        "# About\n\n[Broken](../studies/williams-2018.md#no-such-section)\n", encoding="utf-8"
+    (folder / "docs" / "notes.md").write_text(
+        "# Notes\n\n[Broken](studies/williams-2018.md#no-such-section)\n", encoding="utf-8"
     )
     result = build_site(folder)
     assert result.returncode != 0
@@ -143,7 +146,8 @@ def test_broken_anchor_fails_the_strict_build(tmp_path: Path) -> None:
 
 def test_every_schema_field_is_documented() -> None:
     """Every field of every record type has a description, shown on the data-dictionary page."""
-    page = render.render_data_dictionary(render.make_environment(), None)["about/data-dictionary.md"]  # type: ignore[arg-type]
+    site = validate.load_site(ROOT / "data", dt.date.today())
+    page = pages.render_data_dictionary(render.make_environment(site), site)["about/data-dictionary.md"].text
     for model in schema.RECORD_TYPES:
         assert model.__doc__, model
         for name, field in model.model_fields.items():
@@ -274,7 +278,7 @@ def test_midazolam_caution_comes_first_on_yoon_2025(site: Path) -> None:
 def test_unconfirmed_journal_is_marked_secondary(site: Path) -> None:
     """Jelen 2025's journal is known only from secondary reports, and the page says so."""
     text = page_text(site, "studies/jelen-2025")
-    assert "Nature Medicine" in text
+    assert "Nat Med" in text
     assert "The journal is known only from secondary reports" in text
     assert "Bibliographic details: ○ Secondary reports only" in text
 
@@ -434,3 +438,50 @@ def test_protocols_are_inline_svg_with_a_text_alternative(site: Path) -> None:
     assert 'id="protocol-williams-2018"' in (site / "studies" / "williams-2018" / "index.html").read_text(
         encoding="utf-8"
     )
+
+
+def citations_page_numbers(site: Path) -> dict[str, str]:
+    """Reference id -> its number, as the citations page lists them."""
+    html = (site / "citations" / "index.html").read_text(encoding="utf-8")
+    items = re.findall(r'<li><span id="ref-([a-z0-9-]+)"></span>', html)
+    return {key: str(number) for number, key in enumerate(items, 1)}
+
+
+def test_citations_page_lists_every_reference_with_an_anchor(site: Path) -> None:
+    """Every reference in the data has a numbered entry with its own anchor, formatted in AMA style."""
+    references = __import__("yaml").safe_load((ROOT / "data" / "references.yaml").read_text(encoding="utf-8"))
+    numbers = citations_page_numbers(site)
+    assert set(numbers) == set(references)
+    text = re.sub(r" ([.,;:])", r"\1", page_text(site, "citations"))  # the helper puts spaces around <i>
+    assert (
+        "Williams NR, Heifets BD, Blasey C, et al. Attenuation of Antidepressant Effects of Ketamine by Opioid Receptor Antagonism. Am J Psychiatry. Published online December 2018. doi:10.1176/appi.ajp.2018.18020138"
+        in text
+    )
+    assert "Jelen L, et al. Effect of naltrexone pretreatment" in text, "an incomplete author list ends in et al"
+    assert (
+        "Berman RM, Cappiello A, Anand A, et al. Antidepressant effects of ketamine in depressed patients. Biol Psychiatry. 2000;47(4):351-354."
+        in text
+    )
+
+
+def test_in_text_citations_use_the_same_numbers_everywhere(site: Path) -> None:
+    """Each [N] on any page links to the citations page entry that carries number N."""
+    numbers = citations_page_numbers(site)
+    checked = 0
+    for path in site.rglob("*.html"):
+        html = path.read_text(encoding="utf-8")
+        for key, label in re.findall(r'href="[./]*citations/#ref-([a-z0-9-]+)"[^>]*>\[(\d+)\]</a>', html):
+            assert numbers[key] == label, f"{path.relative_to(site)}: [{label}] for {key}"
+            checked += 1
+    assert checked > 100
+
+
+def test_exports_exist_for_the_site_and_each_study(site: Path) -> None:
+    """BibTeX, RIS and CSL-JSON downloads exist for the whole site and for each study, and are linked."""
+    for folder in ["downloads", *(f"downloads/studies/{study}" for study in STUDY_IDS)]:
+        for name in ("references.bib", "references.ris", "references.json"):
+            assert (site / folder / name).stat().st_size > 100
+    assert (
+        "../../downloads/studies/yoon-2019/references.bib" in parse(site / "studies" / "yoon-2019" / "index.html").links
+    )
+    assert "../downloads/references.ris" in parse(site / "citations" / "index.html").links

@@ -1,0 +1,222 @@
+"""Citations: every reference as CSL-JSON, formatted by a CSL processor, exported.
+
+`data/references.yaml` is the only source. `csl_item` turns a reference into
+CSL-JSON; citeproc-py formats it with the shipped AMA and APA styles
+(templates/csl/); BibTeX is written with pybtex and RIS with rispy. No
+citation is built by hand.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import json
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import citeproc.model
+import rispy
+from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
+from citeproc.source.json import CiteProcJSON
+from pybtex.database import BibliographyData, Entry, Person
+
+from evidence.schema import Reference
+
+STYLES = Path(__file__).resolve().parent.parent / "templates" / "csl"
+AMA = "american-medical-association"
+APA = "apa"
+
+CSL_TYPES = {
+    "article-journal": "article-journal",
+    "letter": "article-journal",
+    "editorial": "article-journal",
+    "news-article": "webpage",
+    "registry-record": "webpage",
+    "press-release": "webpage",
+    "webpage": "webpage",
+}
+
+
+def csl_item(key: str, reference: Reference) -> dict[str, Any]:
+    """A reference as CSL-JSON. Unknown fields are left out, never filled in."""
+    item: dict[str, Any] = {"id": key, "type": CSL_TYPES[reference.type], "title": reference.title}
+    if reference.authors:
+        item["author"] = [
+            {"family": author.family, **({"given": author.given} if author.given else {})}
+            for author in reference.authors
+        ]
+    optional = {
+        "container-title": reference.container,
+        "container-title-short": reference.container_short,
+        "volume": reference.volume,
+        "issue": reference.issue,
+        "page": reference.pages,
+        "DOI": reference.doi,
+        "PMID": reference.pmid,
+        "PMCID": reference.pmcid,
+        "URL": reference.url,
+    }
+    item.update({name: value for name, value in optional.items() if value})
+    if reference.issued:
+        item["issued"] = {"date-parts": [[int(part) for part in reference.issued.split("-")]]}
+    notes = [
+        f"ClinicalTrials.gov {reference.nct}" if reference.nct else "",
+        "" if reference.authors_complete else "Author list incomplete",
+    ]
+    if any(notes):
+        item["note"] = "; ".join(note for note in notes if note)
+    return item
+
+
+# --- Formatting with citeproc-py --------------------------------------------------
+
+
+def _uses_title(element: Any, seen: tuple[str, ...] = ()) -> bool:
+    for node in element.iter():
+        if "title" in (node.get("variable") or "").split():
+            return True
+        macro = node.get("macro")
+        if macro and macro not in seen and _uses_title(node.get_macro(macro), (*seen, macro)):
+            return True
+    return False
+
+
+_add_to_repressed_list = citeproc.model.Substitute.add_to_repressed_list
+
+
+def _repress_substituted_title(self: Any, child: Any, context: Any) -> None:
+    """CSL suppresses a variable once it has stood in for a missing author. citeproc-py
+    0.11 does so only when the substitute is a bare variable; the AMA and APA styles
+    substitute the title through macros, which printed it twice. Suppress it here too."""
+    _add_to_repressed_list(self, child, context)
+    if _uses_title(child):
+        tag = child.tag.rsplit("}", 1)[0] + "}text"
+        context.get_layout().repressed.setdefault(tag, []).append("title")
+
+
+citeproc.model.Substitute.add_to_repressed_list = _repress_substituted_title
+
+
+@functools.cache
+def _style(name: str) -> CitationStylesStyle:
+    return CitationStylesStyle(str(STYLES / f"{name}.csl"), validate=False)
+
+
+def format_bibliography(items: list[dict[str, Any]], style: str, *, as_html: bool) -> list[str]:
+    """Format CSL-JSON items in the given order with a shipped CSL style.
+
+    Returns one entry per item, without the number AMA puts in front (citeproc-py
+    cannot set it in a margin); the caller numbers the list."""
+    bibliography = CitationStylesBibliography(
+        _style(style), CiteProcJSON(items), formatter.html if as_html else formatter.plain
+    )
+    for item in items:
+        bibliography.register(Citation([CitationItem(item["id"])]))
+    entries = []
+    for number, entry in enumerate(bibliography.bibliography(), 1):
+        text = re.sub(rf"^{number}\.\s*", "", str(entry))
+        entries.append(re.sub(r"([?!])\.", r"\1", text))  # CSL's rule against "?." that citeproc-py misses
+    return entries
+
+
+def to_csl_json(items: Iterable[dict[str, Any]]) -> str:
+    return json.dumps(list(items), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+# --- BibTeX and RIS ----------------------------------------------------------------
+
+BIBTEX_TYPES = {"article-journal": "article", "webpage": "misc"}
+RIS_TYPES = {"article-journal": "JOUR", "webpage": "ELEC"}
+
+
+def to_bibtex(items: Iterable[dict[str, Any]]) -> str:
+    """BibTeX for CSL-JSON items, written by pybtex."""
+    entries = {}
+    for item in items:
+        fields = {"title": "{" + item["title"] + "}"}  # braces keep the title's capitals
+        date = item.get("issued", {}).get("date-parts", [[]])[0]
+        if date:
+            fields["year"] = str(date[0])
+        if len(date) > 1:
+            fields["month"] = str(date[1])
+        container = "journal" if item["type"] == "article-journal" else "howpublished"
+        names = {"container-title": container, "volume": "volume", "issue": "number", "page": "pages",
+                 "DOI": "doi", "URL": "url", "PMID": "pmid", "note": "note"}  # fmt: skip
+        fields.update({field: str(item[name]) for name, field in names.items() if item.get(name)})
+        persons = {"author": [Person(first=a.get("given", ""), last=a["family"]) for a in item.get("author", [])]}
+        entries[item["id"]] = Entry(BIBTEX_TYPES[item["type"]], fields=fields, persons=persons)
+    return BibliographyData(entries).to_string("bibtex")
+
+
+def to_ris(items: Iterable[dict[str, Any]]) -> str:
+    """RIS for CSL-JSON items, written by rispy."""
+    records = []
+    for item in items:
+        record: dict[str, Any] = {
+            "type_of_reference": RIS_TYPES[item["type"]],
+            "id": item["id"],
+            "title": item["title"],
+        }
+        if item.get("author"):
+            record["authors"] = [", ".join(filter(None, [a["family"], a.get("given")])) for a in item["author"]]
+        date = item.get("issued", {}).get("date-parts", [[]])[0]
+        if date:
+            record["year"] = str(date[0])
+            record["date"] = "/".join(f"{part:02d}" if i else str(part) for i, part in enumerate(date))
+        names = {"container-title": "secondary_title", "volume": "volume", "issue": "number", "DOI": "doi",
+                 "URL": "urls", "PMID": "accession_number", "note": "notes"}  # fmt: skip
+        for name, field in names.items():
+            if item.get(name):
+                record[field] = [item[name]] if field in {"notes", "urls"} else item[name]
+        if item.get("page"):
+            start, _, end = item["page"].partition("-")
+            record["start_page"] = start
+            if end:
+                record["end_page"] = end
+        records.append(record)
+    return rispy.dumps(records)
+
+
+def exports(items: list[dict[str, Any]], folder: str) -> dict[str, str]:
+    """The three export files for a set of items, under docs/<folder>/."""
+    return {
+        f"{folder}/references.bib": to_bibtex(items),
+        f"{folder}/references.ris": to_ris(items),
+        f"{folder}/references.json": to_csl_json(items),
+    }
+
+
+def escaped_item(item: dict[str, Any], escape: Any) -> dict[str, Any]:
+    """A copy of a CSL item with every text value escaped, for citeproc's HTML output,
+    which does not escape the data it prints. `escape` must produce numeric character
+    references: a style's case changes would turn `&lt;` into `&Lt;`."""
+
+    def walk(value: Any, key: str = "") -> Any:
+        if isinstance(value, dict):
+            return {k: walk(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return escape(value) if isinstance(value, str) and key not in {"id", "type"} else value
+
+    return walk(item)
+
+
+def markdown_safe_html(fragment: str) -> str:
+    """citeproc's HTML, with Markdown's special characters in its text made inert."""
+    parts = re.split(r"(<[^>]+>)", fragment)
+    special = {c: f"&#{ord(c)};" for c in "\\`*_{}[]|"}
+    return "".join(part if part.startswith("<") else "".join(special.get(c, c) for c in part) for part in parts)
+
+
+def numbering(order: Iterable[str], known: Mapping[str, Reference]) -> dict[str, int]:
+    """One number per reference, site-wide: order of first use, then the unused ones."""
+    numbers: dict[str, int] = {}
+    for key in [*order, *known]:
+        numbers.setdefault(key, len(numbers) + 1)
+    return numbers
+
+
+def plain_text(fragment: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment))

@@ -1,0 +1,310 @@
+"""The page types: one function per page, each rendering one template.
+
+A page function takes the Jinja environment and the validated site data and
+returns {path under docs/: Page}. Paths decide addresses, which are permanent:
+a study is always studies/<id>.md, served at studies/<id>/."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import typing
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+from pydantic import BaseModel
+
+from evidence import schema
+from evidence.render import Page, escape_text, ordered_studies, render_page, sources_of, year_of
+from evidence.schema import Fact, Reference
+from evidence.validate import SiteData
+
+
+def render_home(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
+    text = render_page(env, "home.md.j2", "index.md", site=site, studies=ordered_studies(site))
+    description = " ".join(site.info.question.split())
+    return {"index.md": Page(text, site.info.title, description, site.last_reviewed)}
+
+
+def render_study_list(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
+    text = render_page(env, "studies.md.j2", "studies/index.md", site=site, studies=ordered_studies(site))
+    return {"studies/index.md": Page(text, "Studies", "Every study the site covers.", site.last_reviewed)}
+
+
+def render_study_pages(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
+    pages = {}
+    for study in site.studies.values():
+        path = f"studies/{study.id}.md"
+        registration = site.registrations.get(study.registration.value or "")
+        commentary = {key: item for key, item in site.commentary.items() if study.id in item.discusses}
+        extra = [study.reference] + ([registration.reference] if registration else [])
+        extra += [item.reference for item in commentary.values()]
+        sources = sources_of(study, extra) + (sources_of(registration, []) if registration else [])
+        text = render_page(
+            env,
+            "study.md.j2",
+            path,
+            site=site,
+            study=study,
+            registration=registration,
+            parent=site.studies.get(study.parent or ""),
+            children=[child for child in ordered_studies(site) if child.parent == study.id],
+            commentary=commentary,
+            claims={key: claim for key, claim in site.claims.items() if claim.study == study.id},
+            sources=references_of(site, sources),
+        )
+        description = f"{study.label}: {study.headline}. Every fact with its source."
+        title = f"{study.label}: {study.headline}"
+        pages[path] = Page(
+            text, title, description, study.last_reviewed, study.reference, tuple(dict.fromkeys(sources))
+        )
+    return pages
+
+
+def references_of(site: SiteData, keys: typing.Iterable[str]) -> list[tuple[str, Reference]]:
+    """(id, reference) pairs for a page's sources list, each once, in order of first use."""
+    return [(key, site.references[key]) for key in dict.fromkeys(keys)]
+
+
+def render_news(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
+    """What the news said: every claim of the source articles beside the record."""
+    articles = {key: site.references[key] for key in dict.fromkeys(claim.article for claim in site.claims.values())}
+    by_article = {key: {k: c for k, c in site.claims.items() if c.article == key} for key in articles}
+    counts = {verdict: sum(c.verdict == verdict for c in site.claims.values()) for verdict in schema.VERDICT_LABELS}
+    sources = [*articles, *(key for claim in site.claims.values() for key in sources_of(claim, []))]
+    text = render_page(
+        env, "news.md.j2", "news.md", site=site, articles=articles, by_article=by_article, counts=counts,
+        sources=references_of(site, sources),
+    )  # fmt: skip
+    description = "What the two source news articles said, beside what the primary record says, with verdicts."
+    return {
+        "news.md": Page(
+            text, "What the news said", description, site.last_reviewed, None, tuple(dict.fromkeys(sources))
+        )
+    }
+
+
+def render_history(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
+    # An event known only to the year sorts after that year's dated events.
+    events = sorted(site.events.items(), key=lambda item: (f"{item[1].date}-99-99"[:10], item[0]))
+    sources = [key for _, event in events for key in sources_of(event, [])]
+    text = render_page(
+        env, "history.md.j2", "history.md", site=site, events=events, sources=references_of(site, sources)
+    )
+    description = "A timeline of ketamine, from its synthesis to the studies of ketamine with naltrexone."
+    return {"history.md": Page(text, "History", description, site.last_reviewed, None, tuple(dict.fromkeys(sources)))}
+
+
+def render_glossary(env: jinja2.Environment, site: SiteData) -> dict[str, Page | str]:
+    """The glossary page, and the term list the tooltip script reads on every page."""
+    terms = sorted(site.glossary.items(), key=lambda item: item[1].term.lower())
+    tooltip_terms = [
+        {"id": key, "term": term.term, "matches": term.matches, "definition": " ".join(term.definition.split())}
+        for key, term in terms
+    ]
+    script = "window.GLOSSARY_TERMS = " + json.dumps(tooltip_terms, indent=1, ensure_ascii=True) + ";\n"
+    sources = [key for _, term in terms for key in term.sources]
+    text = render_page(
+        env, "glossary.md.j2", "glossary.md", site=site, terms=terms, sources=references_of(site, sources)
+    )
+    description = "Plain-language explanations of the terms used on this site."
+    return {
+        "glossary.md": Page(text, "Glossary", description, site.last_reviewed, None, tuple(dict.fromkeys(sources))),
+        "assets/glossary-terms.js": script,
+    }
+
+
+def render_registrations(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
+    studies_of = {nct: [s for s in ordered_studies(site) if s.registration.value == nct] for nct in site.registrations}
+    sources = [
+        key
+        for registration in site.registrations.values()
+        for key in sources_of(registration, [registration.reference])
+    ]
+    text = render_page(
+        env, "registrations.md.j2", "registrations.md", site=site, studies_of=studies_of,
+        sources=references_of(site, sources),
+    )  # fmt: skip
+    description = "The trial registry records behind the studies, and where registry and paper differ."
+    return {
+        "registrations.md": Page(
+            text, "Trial registrations", description, site.last_reviewed, None, tuple(dict.fromkeys(sources))
+        )
+    }
+
+
+def render_comparison(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
+    """The comparison page: table rows, filters, certainty, reasons and protocols."""
+    comparison = site.comparison
+    levels = list(schema.CERTAINTY_LABELS)
+    rows = []
+    for study_id, data in comparison.rows.items():
+        study = site.studies[study_id]
+        naltrexone = [i for i in study.interventions if i.agent == "naltrexone"]
+        outcomes = [o for o in study.outcomes if not o.role.startswith("registry")]
+        counts = [
+            study.participants.studied.value,
+            study.participants.analysed.value,
+            study.participants.completed.value,
+        ]
+        rows.append(
+            {
+                "study": study,
+                "data": data,
+                "rating": comparison.certainty[data.certainty],
+                "year": year_of(site.references[study.reference]),
+                "aud": _yes_no(study.population.alcohol_use_disorder),
+                "naltrexone": naltrexone,
+                "naltrexone_route": naltrexone[0].route.value if naltrexone else "none",
+                "ketamine": [i for i in study.interventions if i.agent == "ketamine"],
+                "outcomes": outcomes[:2],
+                "n_sort": next((n for n in counts if n is not None), 0),
+                "certainty_rank": len(levels) - levels.index(comparison.certainty[data.certainty].level),
+            }
+        )
+    filters = [
+        {
+            "key": "aud",
+            "label": "Alcohol use disorder",
+            "options": {"yes": "With", "no": "Without", "unknown": "Not reported"},
+        },
+        {"key": "naltrexone", "label": "Naltrexone", "options": {"oral": "By mouth", "intramuscular": "Injected"}},
+        {"key": "effect", "label": "Naltrexone blunted the effect", "options": schema.NALTREXONE_EFFECT_SHORT},
+    ]
+    columns = [
+        ("study", "Study"), ("design", "Design and control"), ("population", "Population"),
+        ("participants", "Participants"), ("naltrexone", "Naltrexone"), ("ketamine", "Ketamine"),
+        ("outcome", "Outcome and time point"), ("depression", "Result on depression"),
+        ("other", "Dissociation and other effects"), ("effect", "Did naltrexone blunt the effect?"),
+        ("certainty", "Certainty"),
+    ]  # fmt: skip
+    keys = [key for row in rows for key in sources_of(row["study"], [])]
+    keys += [key for row in rows for key in sources_of(row["data"], [])]
+    text = render_page(
+        env,
+        "comparison.md.j2",
+        "comparison.md",
+        site=site,
+        rows=rows,
+        columns=columns,
+        filters_json=json.dumps(filters),
+        effect_short=schema.NALTREXONE_EFFECT_SHORT,
+        sources=references_of(site, keys),
+    )
+    description = (
+        f"{comparison.question} Every study side by side, why results differ, and how certain the evidence is."
+    )
+    # The table needs the width the table of contents would take.
+    page = Page(text, "Comparison", description, site.last_reviewed, None, tuple(dict.fromkeys(keys)), hide=("toc",))
+    return {"comparison.md": page}
+
+
+def _yes_no(fact: Fact[bool]) -> str:
+    return "unknown" if fact.value is None else ("yes" if fact.value else "no")
+
+
+def render_citations(env: jinja2.Environment, site: SiteData) -> dict[str, Page | str]:
+    """The citations page, and BibTeX, RIS and CSL-JSON for the site and for each study."""
+    from evidence import cite
+
+    keys = list(site.references)
+    items = [cite.csl_item(key, site.references[key]) for key in keys]
+    files: dict[str, Page | str] = dict(cite.exports(items, "downloads"))
+    for study in site.studies.values():
+        study_page = site.studies[study.id]
+        registration = site.registrations.get(study_page.registration.value or "")
+        used = sources_of(study_page, [study_page.reference] + ([registration.reference] if registration else []))
+        used += [item.reference for item in site.commentary.values() if study.id in item.discusses]
+        study_items = [cite.csl_item(key, site.references[key]) for key in dict.fromkeys(used)]
+        files.update(cite.exports(study_items, f"downloads/studies/{study.id}"))
+    text = render_page(env, "citations.md.j2", "citations.md", site=site, keys=keys)
+    description = (
+        "Every reference the site rests on, numbered and formatted in AMA style, with BibTeX, RIS and CSL-JSON."
+    )
+    files["citations.md"] = Page(text, "Citations", description, site.last_reviewed, None, tuple(keys))
+    return files
+
+
+def render_about(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
+    text = render_page(env, "about.md.j2", "about/index.md", site=site, example=ordered_studies(site)[0])
+    description = "Who the site is for, how it is made, and how to link to it and cite it."
+    return {"about/index.md": Page(text, "About this site", description, site.last_reviewed)}
+
+
+def render_provenance_legend(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
+    text = render_page(env, "provenance.md.j2", "about/provenance.md")
+    description = "What the provenance marks beside every fact mean."
+    return {"about/provenance.md": Page(text, "Provenance levels", description, site.last_reviewed)}
+
+
+def render_data_dictionary(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
+    text = render_page(env, "data-dictionary.md.j2", "about/data-dictionary.md", models=data_dictionary())
+    description = "Every record type and field of the site's data, generated from its schema."
+    return {"about/data-dictionary.md": Page(text, "Data dictionary", description, site.last_reviewed)}
+
+
+def data_dictionary() -> list[dict[str, Any]]:
+    """Every record type with its fields, read from the schema."""
+    models = []
+    for model in schema.RECORD_TYPES:
+        fields = []
+        for name, field in model.model_fields.items():
+            fields.append(
+                {
+                    "name": name,
+                    "type": Markup(markdown_code(_describe_annotation(field.annotation))),
+                    "required": field.is_required(),
+                    "description": Markup(markdown_code(escape_text(field.description or ""))),
+                }
+            )
+        doc = Markup(markdown_code(escape_text(model.__doc__ or "")))
+        models.append({"name": model.__name__, "doc": doc, "fields": fields})
+    return models
+
+
+def markdown_code(text: str) -> str:
+    """Schema text marks names with `backticks`; show them as code."""
+    return re.sub(r"&#96;(.+?)&#96;|`(.+?)`", lambda m: f"<code>{m.group(1) or m.group(2)}</code>", text)
+
+
+def _describe_annotation(annotation: Any) -> str:
+    """A short human name for a field's type, naming vocabularies and record types."""
+    for name, (vocab, _) in schema.VOCABULARIES.items():
+        if annotation == vocab:
+            return f"one of `{name}`"
+    if hasattr(annotation, "__metadata__"):  # Annotated[X, constraints]
+        return _describe_annotation(annotation.__origin__)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        meta = annotation.__pydantic_generic_metadata__
+        if meta["origin"] is Fact:
+            return f"fact of {_describe_annotation(meta['args'][0])}"
+        return f"`{annotation.__name__}`"
+    args = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+    if typing.get_origin(annotation) is list:
+        return f"list of {_describe_annotation(args[0])}"
+    if args:  # X | None: optional-ness is shown in its own column
+        return " or ".join(_describe_annotation(arg) for arg in args)
+    if isinstance(annotation, typing.TypeVar):
+        return "value"
+    names = {str: "text", int: "whole number", float: "number", bool: "true/false", dt.date: "date (YYYY-MM-DD)"}
+    return names.get(annotation, str(annotation))
+
+
+PageRenderer = typing.Callable[[jinja2.Environment, SiteData], dict[str, Any]]
+
+PAGE_RENDERERS: tuple[PageRenderer, ...] = (
+    render_home,
+    render_study_list,
+    render_study_pages,
+    render_comparison,
+    render_news,
+    render_history,
+    render_glossary,
+    render_registrations,
+    render_citations,
+    render_about,
+    render_provenance_legend,
+    render_data_dictionary,
+)
