@@ -6,13 +6,16 @@ INSTALLED := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: serve build test check lint lock clean
+.PHONY: serve build offline test check lint lock clean
 
 serve: $(INSTALLED)  ## render and serve at http://127.0.0.1:8000 with live reload
 	$(BIN)/python build.py --serve
 
 build: $(INSTALLED)  ## render and write the static site to site/
 	$(BIN)/python build.py --site
+
+offline: $(INSTALLED)  ## write site-offline.zip, a copy of the site that works from the file system
+	$(BIN)/python build.py --offline site-offline.zip
 
 test: $(INSTALLED) $(CHROMIUM)  ## lint, then every test (browser tests use Debian's Chromium)
 	$(BIN)/ruff check .
@@ -38,4 +41,4 @@ $(CHROMIUM):
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 clean:
-	rm -rf $(VENV) site .pytest_cache .ruff_cache
+	rm -rf $(VENV) site site-offline.zip .pytest_cache .ruff_cache

@@ -30,8 +30,11 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
+
+import yaml
 
 from evidence.load import DataError, Problem, display_path
 from evidence.render import GENERATED_FOLDERS, GENERATED_MARKER, TEMPLATES, RenderError, render_site
@@ -43,6 +46,8 @@ ROOT = Path(__file__).resolve().parent
 def is_generated(path: Path) -> bool:
     """True for a file build.py wrote: its marker is on the first line, or the second
     when the first opens front matter."""
+    if not path.is_file():
+        return False
     with path.open("rb") as handle:
         head = handle.readline() + handle.readline()
     return GENERATED_MARKER.encode() in head
@@ -123,6 +128,36 @@ def build_site(config_file: Path, content_date: dt.date) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def build_offline(site: SiteData, config_file: Path, docs_dir: Path, archive: Path) -> None:
+    """Build a copy of the site that works opened from the file system, and zip it.
+
+    The pages are rendered again with file URLs (x.html), and MkDocs runs with
+    Material's offline plugin, which makes search work without a server. The zip
+    is deterministic: sorted names, fixed timestamps."""
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        shutil.copytree(docs_dir / "assets", work / "docs" / "assets", ignore=lambda d, names: [
+            n for n in names if is_generated(Path(d) / n)
+        ])  # fmt: skip
+        write_pages(render_site(site, directory_urls=False), work / "docs")
+        shutil.copytree(TEMPLATES / "theme", work / "templates" / "theme")
+        config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+        config["plugins"] = [*config.get("plugins", []), "offline"]
+        config["use_directory_urls"] = False
+        # The offline plugin would load this shim from a CDN unless it is already listed.
+        config.setdefault("extra", {})["polyfills"] = ["assets/vendor/iframe-worker-shim.js"]
+        (work / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        build_site(work / "mkdocs.yml", site.last_reviewed)
+        stamp = (site.last_reviewed.year, site.last_reviewed.month, site.last_reviewed.day, 0, 0, 0)
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+            for path in sorted((work / "site").rglob("*")):
+                if path.is_file():
+                    info = zipfile.ZipInfo(f"ketamine-naltrexone/{path.relative_to(work / 'site').as_posix()}", stamp)
+                    info.compress_type = zipfile.ZIP_DEFLATED
+                    bundle.writestr(info, path.read_bytes())
+
+
 def report(error: DataError | RenderError) -> None:
     """Print what went wrong, one located line per problem, then a count."""
     if isinstance(error, RenderError):
@@ -197,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--check", action="store_true", help="validate the data only; write nothing")
     mode.add_argument("--site", action="store_true", help="also build the static site into site/")
     mode.add_argument("--serve", action="store_true", help="serve with live reload")
+    mode.add_argument(
+        "--offline", type=Path, metavar="ZIP", help="write a zip of the site that works from the file system"
+    )
     parser.add_argument("--data", type=Path, default=ROOT / "data", help="data folder (default: data/)")
     parser.add_argument("--docs", type=Path, default=ROOT / "docs", help="docs folder (default: docs/)")
     parser.add_argument("--config", type=Path, default=ROOT / "mkdocs.yml", help="MkDocs config (default: mkdocs.yml)")
@@ -217,6 +255,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"build.py: site written to {display_path(args.config.parent / 'site')}")
     if args.serve:
         return serve(args.data, args.docs, args.config, args.dev_addr)
+    if args.offline:
+        build_offline(site, args.config, args.docs, args.offline)
+        print(f"build.py: offline copy written to {display_path(args.offline)}")
     return 0
 
 

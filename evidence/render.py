@@ -13,6 +13,7 @@ import datetime as dt
 import html
 import json
 import os
+import posixpath
 import re
 import traceback
 from pathlib import Path
@@ -77,7 +78,7 @@ def _finalize(value: Any) -> Any:
     return Markup(escape_text(format_number(value) if isinstance(value, float) else value))
 
 
-def make_environment(site: SiteData | None = None) -> jinja2.Environment:
+def make_environment(site: SiteData | None = None, *, directory_urls: bool = True) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         undefined=jinja2.StrictUndefined,
@@ -93,6 +94,7 @@ def make_environment(site: SiteData | None = None) -> jinja2.Environment:
         verdict_symbols={"accurate": "✓", "imprecise": "≈", "wrong": "✗", "unverified": "?"},
         certainty_symbols=schema.CERTAINTY_SYMBOLS,
         level_explanations=schema.LEVEL_EXPLANATIONS,
+        directory_urls=directory_urls,
     )
     if site is not None:
         numbers = cite.numbering(citation_order(site), site.references)
@@ -112,6 +114,7 @@ def make_environment(site: SiteData | None = None) -> jinja2.Environment:
         short_name=short_name,
         links=reference_links,
         date_long=date_long,
+        href=href,
     )
     return env
 
@@ -130,7 +133,37 @@ def date_long(day: dt.date) -> str:
 
 def render_page(env: jinja2.Environment, template: str, path: str, **context: Any) -> str:
     """Render a page template; `root` is the relative path from the page to docs/."""
-    return env.get_template(template).render(root="../" * path.count("/"), **context)
+    return env.get_template(template).render(root="../" * path.count("/"), page_path=path, **context)
+
+
+def output_url(source: str, directory_urls: bool) -> str:
+    """Where MkDocs publishes a file, relative to the site root."""
+    if not source.endswith(".md"):
+        return source
+    stem = source.removesuffix(".md")
+    if not directory_urls:
+        return stem + ".html"
+    return "" if stem == "index" else stem.removesuffix("/index") + "/" if stem.endswith("index") else stem + "/"
+
+
+@jinja2.pass_context
+def href(context: Any, link: str) -> str:
+    """The URL of a Markdown-style link (relative to the page's source, `x.md#anchor`)
+    as the published site needs it. MkDocs rewrites links written in Markdown, but
+    not those inside raw HTML, such as the comparison table's cells."""
+    directory_urls = context["directory_urls"]
+    page = context["page_path"]
+    target, _, anchor = link.partition("#")
+    source = posixpath.normpath(posixpath.join(posixpath.dirname(page), target)) if target else page
+    here = output_url(page, directory_urls)
+    there = output_url(source, directory_urls)
+    start = here if here.endswith("/") or here == "" else posixpath.dirname(here)
+    relative = posixpath.relpath(there or ".", start or ".")
+    if there.endswith("/") or there == "":
+        relative = relative.rstrip("/") + "/" if relative != "." else "./"
+    if not target:
+        relative = ""
+    return relative + (f"#{anchor}" if anchor else "")
 
 
 def year_of(reference: Reference) -> str:
@@ -332,12 +365,13 @@ def _template_location(error: BaseException) -> str:
     return where
 
 
-def render_site(site: SiteData) -> dict[str, str]:
-    """Every generated file under docs/, path -> text, each marked as generated."""
+def render_site(site: SiteData, *, directory_urls: bool = True) -> dict[str, str]:
+    """Every generated file under docs/, path -> text, each marked as generated.
+    `directory_urls` is False for the offline copy, whose pages are x.html."""
     from evidence.pages import PAGE_RENDERERS
 
     try:
-        env = make_environment(site)
+        env = make_environment(site, directory_urls=directory_urls)
         rendered: dict[str, Page | str] = {}
         for renderer in PAGE_RENDERERS:
             rendered.update(renderer(env, site))

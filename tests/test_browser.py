@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from conftest import ROOT, copy_sources
 
 PAGES = [
     "",
@@ -139,3 +144,57 @@ def test_comparison_reads_as_labelled_cards_on_a_phone(browser: Any, site_url: s
     assert cell.evaluate("cell => getComputedStyle(cell, '::before').content") == '"Ketamine"'
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     context.close()
+
+
+@pytest.fixture(scope="session")
+def offline_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The zip `make offline` writes, unpacked: the site as a reader opens it without a server."""
+    folder = copy_sources(tmp_path_factory.mktemp("offline"))
+    archive = folder / "site-offline.zip"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), "--offline", str(archive), "--data", str(folder / "data"),
+         "--docs", str(folder / "docs"), "--config", str(folder / "mkdocs.yml")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(archive) as bundle:
+        bundle.extractall(folder / "unpacked")
+    return folder / "unpacked" / "ketamine-naltrexone"
+
+
+def test_offline_copy_navigates_from_the_file_system(browser: Any, offline_copy: Path) -> None:
+    """Opened from the file system, the navigation and in-page links lead to real pages."""
+    page = browser.new_page()
+    page.goto((offline_copy / "index.html").as_uri())
+    page.locator("article a", has_text="Williams et al. 2018").first.click()
+    page.wait_for_load_state()
+    assert page.url.endswith("studies/williams-2018.html")
+    assert "Attenuation of Antidepressant Effects" in page.locator("article").inner_text()
+    page.locator("a.md-nav__link", has_text="Comparison").first.click()
+    page.wait_for_load_state()
+    assert page.url.endswith("comparison.html")
+    page.locator("#compare-jelen-2025 a", has_text="design").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("studies/jelen-2025.html#design")
+    page.close()
+
+
+def test_offline_copy_sorts_filters_and_searches(browser: Any, offline_copy: Path) -> None:
+    """Comparison sorting and filtering, glossary tooltips and search all work from the file
+    system, and nothing is requested from another host (not even Material's worker shim)."""
+    page = browser.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto((offline_copy / "comparison.html").as_uri())
+    page.get_by_label("Naltrexone", exact=True).select_option("intramuscular")
+    assert sorted(row_order(page)) == ["compare-yoon-2019", "compare-yoon-2025"]
+    page.get_by_role("button", name="Sort by Study").click()
+    assert page.locator("th[data-column=study]").get_attribute("aria-sort") == "ascending"
+    assert "glossary.html#" in page.locator("a.glossary-term").first.get_attribute("href")
+    page.locator(".md-search__input").click()
+    page.keyboard.type("naltrexone")
+    results = page.locator(".md-search-result__item")
+    results.first.wait_for(timeout=10_000)
+    assert results.count() > 0
+    assert [url for url in requested if not url.startswith("file:")] == []
+    page.close()

@@ -20,9 +20,11 @@
     var chosen = {};
     filters.forEach(function (filter) {
       var id = "filter-" + filter.key;
+      var field = document.createElement("span");
+      field.className = "comparison-filter";
       var label = document.createElement("label");
       label.setAttribute("for", id);
-      label.textContent = filter.label + " ";
+      label.textContent = filter.label;
       var select = document.createElement("select");
       select.id = id;
       var all = document.createElement("option");
@@ -40,8 +42,9 @@
         chosen[filter.key] = select.value;
         apply();
       });
-      label.appendChild(select);
-      form.appendChild(label);
+      field.appendChild(label);
+      field.appendChild(select);
+      form.appendChild(field);
     });
     form.addEventListener("submit", function (event) { event.preventDefault(); });
     var wrap = table.closest(".comparison-wrap") || table;

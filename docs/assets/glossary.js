@@ -11,6 +11,8 @@
   var config = document.getElementById("__config");
   if (!article || !config || !terms.length || document.querySelector("[data-glossary-page]")) return;
   var base = JSON.parse(config.textContent).base || ".";
+  // The offline copy has file URLs (glossary.html); the published site has glossary/.
+  var glossaryPage = /\.html$/.test(location.pathname) ? "/glossary.html" : "/glossary/";
 
   var byMatch = {};
   var patterns = [];
@@ -30,7 +32,7 @@
     wrapper.className = "glossary";
     var link = document.createElement("a");
     link.className = "glossary-term";
-    link.href = base + "/glossary/#" + term.id;
+    link.href = base + glossaryPage + "#" + term.id;
     link.textContent = text;
     link.setAttribute("aria-describedby", "glossary-tip-" + term.id);
     var tip = document.createElement("span");
