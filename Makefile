@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
+AXE := node_modules/axe-core/axe.min.js
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: serve build offline test check lint lock clean
@@ -17,7 +18,7 @@ build: $(INSTALLED)  ## render and write the static site to site/
 offline: $(INSTALLED)  ## write site-offline.zip, a copy of the site that works from the file system
 	$(BIN)/python build.py --offline site-offline.zip
 
-test: $(INSTALLED) $(CHROMIUM)  ## lint, then every test (browser tests use Debian's Chromium)
+test: $(INSTALLED) $(CHROMIUM) $(AXE)  ## lint, then every test (browser tests use Debian's Chromium)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
@@ -40,5 +41,11 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
+# axe-core, pinned in package-lock.json, runs inside Chromium in the accessibility tests.
+$(AXE): package.json package-lock.json
+	command -v npm >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 clean:
-	rm -rf $(VENV) site site-offline.zip .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules site site-offline.zip .pytest_cache .ruff_cache

@@ -227,6 +227,23 @@ def render_citations(env: jinja2.Environment, site: SiteData) -> dict[str, Page 
     return files
 
 
+def render_redirects(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
+    """A page at each old study address, sending readers (and the #section they asked
+    for) on to the study that replaced it."""
+    pages = {}
+    for old, redirect in site.redirects.items():
+        path = f"studies/{old}.md"
+        target = "studies/index.md" if redirect.to == "studies" else f"studies/{redirect.to}.md"
+        label = "the list of studies" if redirect.to == "studies" else site.studies[redirect.to].label
+        text = render_page(
+            env, "redirect.md.j2", path, redirect=redirect, target=target.removeprefix("studies/"), label=label
+        )
+        pages[path] = Page(
+            text, f"Moved: {old}", f"This page has moved to {label}.", site.last_reviewed, redirect=target
+        )
+    return pages
+
+
 def render_about(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
     text = render_page(env, "about.md.j2", "about/index.md", site=site, example=ordered_studies(site)[0])
     description = "Who the site is for, how it is made, and how to link to it and cite it."
@@ -304,6 +321,7 @@ PAGE_RENDERERS: tuple[PageRenderer, ...] = (
     render_glossary,
     render_registrations,
     render_citations,
+    render_redirects,
     render_about,
     render_provenance_legend,
     render_data_dictionary,

@@ -46,6 +46,7 @@ class Page:
     work: str | None = None  # the reference a study page summarises
     cites: tuple[str, ...] = ()
     hide: tuple[str, ...] = ()
+    redirect: str | None = None  # for an old address: the page it moved to (a source path)
 
 
 # --- The environment ----------------------------------------------------------------
@@ -105,7 +106,8 @@ def make_environment(site: SiteData | None = None, *, directory_urls: bool = Tru
             site_title=site.info.title,
             citation_numbers=numbers,
             citation_html={
-                key: Markup(cite.markdown_safe_html(entry)) for key, entry in zip(ordered, entries, strict=True)
+                key: Markup(f'<span class="reference">{cite.markdown_safe_html(entry)}</span>')
+                for key, entry in zip(ordered, entries, strict=True)
             },
         )
     env.filters.update(
@@ -151,8 +153,11 @@ def href(context: Any, link: str) -> str:
     """The URL of a Markdown-style link (relative to the page's source, `x.md#anchor`)
     as the published site needs it. MkDocs rewrites links written in Markdown, but
     not those inside raw HTML, such as the comparison table's cells."""
-    directory_urls = context["directory_urls"]
-    page = context["page_path"]
+    return relative_url(context["page_path"], link, context["directory_urls"])
+
+
+def relative_url(page: str, link: str, directory_urls: bool) -> str:
+    """`link` (relative to the source file `page`) as a URL relative to the published page."""
     target, _, anchor = link.partition("#")
     source = posixpath.normpath(posixpath.join(posixpath.dirname(page), target)) if target else page
     here = output_url(page, directory_urls)
@@ -316,7 +321,7 @@ def json_ld(page: Page, url: str, site: SiteData) -> str:
     return json.dumps(data, ensure_ascii=False, sort_keys=True).replace("<", "\\u003c")
 
 
-def front_matter(pages: dict[str, Page], site: SiteData) -> dict[str, dict[str, Any]]:
+def front_matter(pages: dict[str, Page], site: SiteData, directory_urls: bool) -> dict[str, dict[str, Any]]:
     """Each page's front matter: description, head tags, JSON-LD and its citation,
     the citations formatted in one batch per style."""
     base = site_url(site)
@@ -328,8 +333,16 @@ def front_matter(pages: dict[str, Page], site: SiteData) -> dict[str, dict[str, 
     ]  # fmt: skip
     ama = cite.format_bibliography(items, cite.AMA, as_html=False)
     apa = cite.format_bibliography(items, cite.APA, as_html=False)
-    matter = {}
+    matter: dict[str, dict[str, Any]] = {}
     for (path, page), item, ama_text, apa_text in zip(pages.items(), items, ama, apa, strict=True):
+        if page.redirect:
+            target = relative_url(path, posixpath.relpath(page.redirect, posixpath.dirname(path)), directory_urls)
+            matter[path] = {
+                "description": html.escape(page.description),
+                "redirect": target,
+                "search": {"exclude": True},
+            }
+            continue
         key = "page-" + re.sub(r"[^a-z0-9]+", "-", path.removesuffix(".md")).strip("-")
         matter[path] = {
             "description": html.escape(page.description),  # Material prints it raw in an attribute
@@ -378,7 +391,7 @@ def render_site(site: SiteData, *, directory_urls: bool = True) -> dict[str, str
     except Exception as error:  # a template bug: report where, not a traceback
         raise RenderError(f"{_template_location(error)}: {type(error).__name__}: {error}") from error
     pages = {path: page for path, page in rendered.items() if isinstance(page, Page)}
-    matter = front_matter(pages, site)
+    matter = front_matter(pages, site, directory_urls)
     files: dict[str, str] = {GENERATED_CONFIG: render_config(site, pages)}
     for path, page in rendered.items():
         if isinstance(page, Page):
@@ -406,5 +419,8 @@ def render_config(site: SiteData, pages: dict[str, Page]) -> str:
         {"About": ["about/index.md", {"Provenance levels": "about/provenance.md"},
                    {"Data dictionary": "about/data-dictionary.md"}]},
     ]  # fmt: skip
-    config = {"site_name": html.escape(site.info.title), "site_url": site_url(site), "nav": nav}
+    config: dict[str, Any] = {"site_name": html.escape(site.info.title), "site_url": site_url(site), "nav": nav}
+    moved = sorted(path for path, page in pages.items() if page.redirect)
+    if moved:  # old addresses stay reachable but out of the navigation
+        config["not_in_nav"] = "".join(f"/{path}\n" for path in moved)
     return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)

@@ -619,6 +619,14 @@ class GlossaryTerm(Record):
     related: list[Slug] = Field(default_factory=list, description="Ids of related glossary terms.")
 
 
+class Redirect(Record):
+    """An old study address that must keep working, keyed by the old id in
+    `data/redirects.yaml`. Renaming or removing a study needs one."""
+
+    to: Slug = Field(description="Id of the study that replaces it, or `studies` for the list of studies.")
+    reason: Text = Field(description="Why the address changed.")
+
+
 class Statement(Record):
     """One sentence of the home page's bottom line, with the studies it rests on."""
 
@@ -668,4 +676,5 @@ RECORD_TYPES: tuple[type[BaseModel], ...] = (
     Claim,
     TimelineEvent,
     GlossaryTerm,
+    Redirect,
 )

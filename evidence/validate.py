@@ -21,6 +21,7 @@ from evidence.schema import (
     Comparison,
     Fact,
     GlossaryTerm,
+    Redirect,
     Reference,
     Registration,
     SiteInfo,
@@ -44,6 +45,7 @@ class SiteData:
     claims: dict[str, Claim]
     events: dict[str, TimelineEvent]
     glossary: dict[str, GlossaryTerm]
+    redirects: dict[str, Redirect]
     documents: dict[tuple[str, str], Document]  # (kind, id) -> its file
 
     @property
@@ -188,6 +190,7 @@ KEYED_FILES: dict[str, tuple[str, TypeAdapter[Any], type[BaseModel]]] = {
     "claim": ("claims.yaml", SLUG, Claim),
     "event": ("timeline.yaml", SLUG, TimelineEvent),
     "term": ("glossary.yaml", SLUG, GlossaryTerm),
+    "redirect": ("redirects.yaml", SLUG, Redirect),
 }
 
 
@@ -408,6 +411,17 @@ def check_site(site: SiteData, today: dt.date, known: Mapping[str, set[str] | No
                     )
                 )
             seen_matches[match.lower()] = key
+
+    for old, redirect in site.redirects.items():
+        document = site.documents[("redirect", old)]
+        if old in site.studies:
+            problems.append(
+                document.problem(
+                    (old,), f"{old!r} is a current study; a redirect is for an address that no longer has one"
+                )
+            )
+        if redirect.to != "studies":
+            link(document, (old, "to"), "study", redirect.to)
 
     document = site.documents[("site", "site")]
     for index, statement in enumerate(site.info.bottom_line):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -24,6 +25,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--update-golden",
         action="store_true",
         help="rewrite tests/golden/ from the fixture data instead of comparing (review the diff!)",
+    )
+    parser.addoption(
+        "--update-urls",
+        action="store_true",
+        help="add the site's new addresses to tests/published-urls.txt (it never removes any)",
     )
 
 
@@ -90,16 +96,25 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / "site"
 
 
-@pytest.fixture(scope="session")
-def site_url(site: Path) -> Iterator[str]:
-    """The built site served over HTTP on a free loopback port."""
-    handler = functools.partial(QuietHandler, directory=str(site))
+@contextlib.contextmanager
+def serving(folder: Path) -> Iterator[str]:
+    """A folder served over HTTP on a free loopback port, for as long as the block runs."""
+    handler = functools.partial(QuietHandler, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def site_url(site: Path) -> Iterator[str]:
+    """The built site served over HTTP on a free loopback port."""
+    with serving(site) as url:
+        yield url
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):

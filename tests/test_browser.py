@@ -198,3 +198,55 @@ def test_offline_copy_sorts_filters_and_searches(browser: Any, offline_copy: Pat
     assert results.count() > 0
     assert [url for url in requested if not url.startswith("file:")] == []
     page.close()
+
+
+def test_copy_link_copies_a_sections_permanent_address(browser: Any, site_url: str) -> None:
+    """The button beside a study section copies its permanent address, with the anchor."""
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.goto(f"{site_url}/studies/williams-2018/")
+    page.get_by_role("button", name="Copy link to the section Results").click()
+    canonical = page.locator('link[rel="canonical"]').get_attribute("href")
+    assert page.evaluate("navigator.clipboard.readText()") == f"{canonical}#results"
+    page.goto(f"{site_url}/comparison/")
+    page.get_by_role("button", name="Copy link to the Jelen et al. 2025 row").click()
+    assert page.evaluate("navigator.clipboard.readText()").endswith("/comparison/#compare-jelen-2025")
+    context.close()
+
+
+@pytest.mark.parametrize(("paper", "width"), [("A4", 794), ("Letter", 816)])
+def test_print_makes_a_readable_handout(browser: Any, site_url: str, paper: str, width: int) -> None:
+    """Printed, a page drops navigation, search and buttons, keeps its address, review date and
+    citation, and the comparison table fits the paper."""
+    context = browser.new_context(viewport={"width": width, "height": 1100})
+    page = context.new_page()
+    page.goto(f"{site_url}/comparison/")
+    page.emulate_media(media="print")
+    for hidden in (
+        ".md-header",
+        ".md-sidebar--primary",
+        ".md-search",
+        ".comparison-filters",
+        ".copy-link",
+        ".cite-copy",
+    ):
+        assert page.locator(hidden).first.evaluate("e => getComputedStyle(e).display") == "none", hidden
+    box = page.locator(".cite-page")
+    assert box.is_visible()
+    assert "Evidence last reviewed" in box.inner_text()
+    assert "/comparison/" in page.locator("#cite-ama").inner_text()
+    table = page.locator("table.comparison")
+    assert table.evaluate("t => t.scrollWidth <= t.parentElement.clientWidth + 1")
+    pdf = page.pdf(format=paper, print_background=False)
+    assert pdf.startswith(b"%PDF")
+    context.close()
+
+
+@pytest.mark.parametrize("path", ["studies/williams-2018/", "citations/", "comparison/"])
+def test_glossary_marks_stay_out_of_references_pictures_and_controls(page: Any, site_url: str, path: str) -> None:
+    """Tooltips are added to prose only: never inside a citation, a protocol picture, a table
+    header or a button, where a link would change the reference or nest inside a control."""
+    page.goto(f"{site_url}/{path}")
+    assert page.locator("a.glossary-term").count() > 0
+    inside = ".reference .glossary, svg .glossary, thead .glossary, button .glossary, table.comparison .glossary"
+    assert page.locator(inside).count() == 0

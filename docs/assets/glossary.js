@@ -24,7 +24,10 @@
   });
   patterns.sort(function (a, b) { return b.length - a.length; });
   var pattern = new RegExp("(^|[^\\w-])(" + patterns.join("|") + ")(?![\\w-])", "gi");
-  var skip = "a, code, pre, h1, h2, h3, h4, h5, h6, script, style, q, .glossary, .headerlink, .level";
+  // Not in links, code, headings, quotations, pictures, controls, references or the
+  // dense comparison table (where the marks would crowd the cells).
+  var skip = "a, button, code, pre, h1, h2, h3, h4, h5, h6, thead, caption, script, style, q, svg, " +
+    ".glossary, .headerlink, .level, .reference, .cite-page, table.comparison";
   var used = {};
 
   function makeTerm(term, text) {

@@ -1,0 +1,81 @@
+// Copying to the clipboard: the "Cite this page" buttons, and a "Copy link" button
+// beside every study section and comparison row, which copies the section's
+// permanent address (the page's canonical URL plus its anchor) for a slide or a
+// handout. Without JavaScript none of the buttons appear.
+(function () {
+  "use strict";
+
+  var status = document.createElement("p");
+  status.className = "copy-status sr-only";
+  status.setAttribute("role", "status");
+  document.body.appendChild(status);
+
+  function announce(message) {
+    status.textContent = message;
+    var visible = document.querySelector(".cite-status");
+    if (visible) visible.textContent = message;
+  }
+
+  function copy(text, message) {
+    function fallback() {
+      var area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.style.position = "fixed";
+      area.style.opacity = "0";
+      document.body.appendChild(area);
+      area.select();
+      try {
+        if (document.execCommand("copy")) announce(message);
+      } finally {
+        document.body.removeChild(area);
+      }
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () { announce(message); }, fallback);
+    } else {
+      fallback();
+    }
+  }
+
+  // --- Cite this page ----------------------------------------------------------------
+  document.querySelectorAll(".cite-copy").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var text = document.getElementById(button.getAttribute("data-copy")).textContent;
+      copy(text, button.textContent.replace("Copy", "Copied") + ".");
+    });
+  });
+
+  // A printed handout shows everything: open anything collapsed before printing.
+  window.addEventListener("beforeprint", function () {
+    document.querySelectorAll("details:not([open])").forEach(function (details) { details.open = true; });
+  });
+
+  // --- Copy link -------------------------------------------------------------------
+  var canonical = document.querySelector('link[rel="canonical"]');
+  var pageUrl = (canonical ? canonical.href : location.href).split("#")[0];
+
+  function linkButton(id, what) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "copy-link";
+    button.textContent = "Copy link";
+    button.setAttribute("aria-label", "Copy link to " + what);
+    button.addEventListener("click", function () {
+      copy(pageUrl + "#" + id, "Copied the link to " + what + ".");
+    });
+    return button;
+  }
+
+  if (document.querySelector("[data-study-page]")) {
+    document.querySelectorAll("article h2[id]").forEach(function (heading) {
+      var title = heading.firstChild ? heading.firstChild.textContent.trim() : heading.id;
+      heading.appendChild(linkButton(heading.id, "the section " + title));
+    });
+  }
+  document.querySelectorAll("table.comparison tbody tr[id]").forEach(function (row) {
+    var name = row.querySelector("th a").textContent.trim();
+    row.querySelector("th").appendChild(linkButton(row.id, "the " + name + " row"));
+  });
+})();

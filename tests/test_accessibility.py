@@ -1,0 +1,82 @@
+"""Accessibility in a real browser: axe-core on every page type, keyboard and dark mode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import ROOT
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+PAGE_TYPES = ["", "studies/", "studies/williams-2018/", "studies/yoon-2025/", "comparison/", "news/", "history/",
+              "glossary/", "registrations/", "citations/", "about/", "about/provenance/", "about/data-dictionary/"]  # fmt: skip
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("path", PAGE_TYPES)
+def test_no_axe_violations_at_wcag_22_aa(browser: Any, site_url: str, path: str, scheme: str) -> None:
+    """axe-core finds no WCAG 2.2 AA violation, the theme's markup included, in light and dark mode."""
+    assert AXE.exists(), "node_modules/axe-core is installed by `make test` (npm ci)"
+    context = browser.new_context(color_scheme=scheme)
+    page = context.new_page()
+    page.goto(f"{site_url}/{path}")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_22_AA)
+    context.close()
+    violations = [f"{v['id']}: {v['nodes'][0]['target']} {v['help']}" for v in result["violations"]]
+    assert violations == []
+
+
+def test_keyboard_user_can_skip_to_the_content(browser: Any, site_url: str) -> None:
+    """The first Tab reaches a "Skip to content" link, which moves focus past the navigation."""
+    page = browser.new_page()
+    page.goto(f"{site_url}/studies/williams-2018/")
+    page.keyboard.press("Tab")
+    skip = page.locator(":focus")
+    assert skip.inner_text().strip() == "Skip to content"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**#williams-et-al-2018*")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('article, .md-content') !== null")
+    page.close()
+
+
+def test_dark_mode_toggles(browser: Any, site_url: str) -> None:
+    """The palette toggle switches between light and dark, and the choice sticks across pages."""
+    page = browser.new_page(color_scheme="light")
+    page.goto(f"{site_url}/")
+    scheme = "document.body.getAttribute('data-md-color-scheme')"
+    assert page.evaluate(scheme) == "default"
+    page.locator("label[title='Switch to dark mode']").click()
+    assert page.evaluate(scheme) == "slate"
+    page.goto(f"{site_url}/comparison/")
+    assert page.evaluate(scheme) == "slate"
+    page.locator("label[title='Switch to light mode']").click()
+    assert page.evaluate(scheme) == "default"
+    page.close()
+
+
+def test_home_page_renders(browser: Any, site_url: str) -> None:
+    """The home page shows its question, bottom line and a card for every study."""
+    page = browser.new_page()
+    page.goto(f"{site_url}/")
+    assert page.get_by_role("heading", name="The bottom line").is_visible()
+    assert page.locator(".grid.cards li").count() == 6
+    assert "Does blocking opioid receptors with naltrexone" in page.locator("article").inner_text()
+    page.close()
+
+
+def test_search_finds_a_study_and_opens_it(browser: Any, site_url: str) -> None:
+    """Searching for naltrexone lists study pages, and choosing one opens it."""
+    page = browser.new_page()
+    page.goto(f"{site_url}/")
+    page.locator(".md-search__input").click()
+    page.keyboard.type("naltrexone")
+    result = page.locator(".md-search-result__item a[href*='/studies/']").first
+    result.wait_for(timeout=10_000)
+    title = result.locator("h1, h2").first.inner_text().split(":")[0]
+    result.click()
+    page.wait_for_url("**/studies/**")
+    assert title in page.locator("article h1").inner_text()
+    page.close()
