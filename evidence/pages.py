@@ -17,7 +17,7 @@ from markupsafe import Markup
 from pydantic import BaseModel
 
 from evidence import schema
-from evidence.render import Page, escape_text, ordered_studies, render_page, sources_of, year_of
+from evidence.render import Page, escape_text, ordered_studies, render_page, site_url, sources_of, year_of
 from evidence.schema import Fact, Reference
 from evidence.validate import SiteData
 
@@ -53,6 +53,9 @@ def render_study_pages(env: jinja2.Environment, site: SiteData) -> dict[str, Pag
             children=[child for child in ordered_studies(site) if child.parent == study.id],
             commentary=commentary,
             claims={key: claim for key, claim in site.claims.items() if claim.study == study.id},
+            changes=[
+                (len(site.changes) - i, c) for i, c in enumerate(site.changes) if f"studies/{study.id}" in c.records
+            ],
             sources=references_of(site, sources),
         )
         description = f"{study.label}: {study.headline}. Every fact with its source."
@@ -227,6 +230,38 @@ def render_citations(env: jinja2.Environment, site: SiteData) -> dict[str, Page 
     return files
 
 
+def render_changes(env: jinja2.Environment, site: SiteData) -> dict[str, Page | str]:
+    """The change log as a page and as an Atom feed."""
+    from evidence.publish import atom_feed
+
+    base = site_url(site)
+    numbered = [(len(site.changes) - index, change) for index, change in enumerate(site.changes)]
+    text = render_page(env, "changes.md.j2", "changes.md", site=site, changes=numbered)
+    description = "What changed on this site, when and why; also as an Atom feed."
+    return {
+        "changes.md": Page(text, "What changed", description, site.last_reviewed),
+        "downloads/changes.atom": atom_feed(site, base, base + "changes/"),
+    }
+
+
+def render_data(env: jinja2.Environment, site: SiteData) -> dict[str, Page | str]:
+    """The Data page and the open data: every record as JSON, its JSON Schema, the comparison as CSV."""
+    from evidence import publish
+
+    files: dict[str, Page | str] = {
+        "downloads/data/evidence.json": publish.to_json(publish.evidence(site)),
+        "downloads/data/evidence.schema.json": publish.json_schema(),
+        "downloads/data/comparison.csv": publish.comparison_csv(site),
+    }
+    for study_id, study in site.studies.items():
+        files[f"downloads/data/studies/{study_id}.json"] = publish.to_json(study)
+    text = render_page(env, "data.md.j2", "about/data.md", site=site, licence=publish.DATA_LICENCE,
+                       licence_url=publish.DATA_LICENCE_URL, studies=ordered_studies(site))  # fmt: skip
+    description = "The site's data for reuse: JSON, JSON Schema and CSV, and their licence."
+    files["about/data.md"] = Page(text, "Open data", description, site.last_reviewed)
+    return files
+
+
 def render_redirects(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
     """A page at each old study address, sending readers (and the #section they asked
     for) on to the study that replaced it."""
@@ -321,6 +356,8 @@ PAGE_RENDERERS: tuple[PageRenderer, ...] = (
     render_glossary,
     render_registrations,
     render_citations,
+    render_changes,
+    render_data,
     render_redirects,
     render_about,
     render_provenance_legend,

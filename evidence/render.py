@@ -415,9 +415,10 @@ def render_config(site: SiteData, pages: dict[str, Page]) -> str:
         {"Home": "index.md"},
         {"Studies": ["studies/index.md", *studies]},
         *({html.escape(pages[path].title): path} for path in
-          ("comparison.md", "news.md", "history.md", "registrations.md", "glossary.md", "citations.md")),
+          ("comparison.md", "news.md", "history.md", "registrations.md", "glossary.md", "citations.md",
+           "changes.md")),
         {"About": ["about/index.md", {"Provenance levels": "about/provenance.md"},
-                   {"Data dictionary": "about/data-dictionary.md"}]},
+                   {"Open data": "about/data.md"}, {"Data dictionary": "about/data-dictionary.md"}]},
     ]  # fmt: skip
     config: dict[str, Any] = {"site_name": html.escape(site.info.title), "site_url": site_url(site), "nav": nav}
     moved = sorted(path for path, page in pages.items() if page.redirect)

@@ -177,6 +177,7 @@ StudySection = Literal[
     "funding",
     "registration",
     "commentary",
+    "changes",
     "sources",
 ]
 STUDY_SECTION_LABELS: dict[str, str] = {
@@ -193,6 +194,7 @@ STUDY_SECTION_LABELS: dict[str, str] = {
     "funding": "Funding and conflicts of interest",
     "registration": "Trial registration",
     "commentary": "Commentary and letters",
+    "changes": "Changes to this page",
     "sources": "Sources",
 }
 
@@ -627,6 +629,21 @@ class Redirect(Record):
     reason: Text = Field(description="Why the address changed.")
 
 
+class Change(Record):
+    """One entry of the change log, in `data/changes.yaml`, newest first."""
+
+    date: dt.date = Field(description="When the change was made.")
+    summary: Text = Field(description="What changed, in one sentence.")
+    records: list[Annotated[str, StringConstraints(pattern=r"^(site|comparison|[a-z]+/[A-Za-z0-9-]+)$")]] = Field(
+        min_length=1,
+        description=(
+            "The records it touched: `studies/<id>`, `references/<id>`, `registrations/<NCT>`, "
+            "`commentary/<id>`, `claims/<id>`, `timeline/<id>`, `glossary/<id>`, `comparison` or `site`."
+        ),
+    )
+    reason: Text = Field(description="Why it changed.")
+
+
 class Statement(Record):
     """One sentence of the home page's bottom line, with the studies it rests on."""
 
@@ -677,4 +694,5 @@ RECORD_TYPES: tuple[type[BaseModel], ...] = (
     TimelineEvent,
     GlossaryTerm,
     Redirect,
+    Change,
 )

@@ -10,12 +10,13 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, RootModel, TypeAdapter, ValidationError
 
 from evidence import schema
 from evidence.load import DataError, Document, Loc, Problem, display_path, read_document
 from evidence.schema import (
     CertaintyRating,
+    Change,
     Claim,
     Commentary,
     Comparison,
@@ -38,6 +39,7 @@ class SiteData:
 
     info: SiteInfo
     comparison: Comparison
+    changes: list[Change]
     studies: dict[str, Study]
     references: dict[str, Reference]
     registrations: dict[str, Registration]
@@ -194,6 +196,9 @@ KEYED_FILES: dict[str, tuple[str, TypeAdapter[Any], type[BaseModel]]] = {
 }
 
 
+ChangeLog = RootModel[list[Change]]
+
+
 def load_single(
     path: Path, record_type: type[BaseModel], problems: list[Problem], documents: dict[tuple[str, str], Document]
 ) -> Any:
@@ -222,6 +227,7 @@ def load_site(data_dir: Path, today: dt.date) -> SiteData:
         documents.update({(kind, key): document for key in loaded[kind] if document})
 
     info = load_single(data_dir / "site.yaml", SiteInfo, problems, documents)
+    changes = load_single(data_dir / "changes.yaml", ChangeLog, problems, documents)
     comparison = load_single(data_dir / "comparison.yaml", Comparison, problems, documents)
 
     studies: dict[str, Study] = {}
@@ -249,9 +255,9 @@ def load_site(data_dir: Path, today: dt.date) -> SiteData:
         studies[study.id] = study
         documents[("study", study.id)] = document
 
-    if info is None or comparison is None:  # already reported; links from them cannot be checked
+    if info is None or comparison is None or changes is None:  # reported; links from them cannot be checked
         raise DataError(problems)
-    site = SiteData(info, comparison, studies, *(loaded[kind] for kind in KEYED_FILES), documents)
+    site = SiteData(info, comparison, changes.root, studies, *(loaded[kind] for kind in KEYED_FILES), documents)
     problems.extend(check_site(site, today, known))
     if problems:
         raise DataError(problems)
@@ -422,6 +428,25 @@ def check_site(site: SiteData, today: dt.date, known: Mapping[str, set[str] | No
             )
         if redirect.to != "studies":
             link(document, (old, "to"), "study", redirect.to)
+
+    document = site.documents[("changes", "changes")]
+    record_kinds = {"studies": "study", "references": "reference", "registrations": "registration",
+                    "commentary": "commentary", "claims": "claim", "timeline": "event", "glossary": "term"}  # fmt: skip
+    for index, change in enumerate(site.changes):
+        future(document, (index, "date"), change.date)
+        for number, record in enumerate(change.records):
+            kind, _, key = record.partition("/")
+            if record in {"site", "comparison"}:
+                continue
+            if kind not in record_kinds:
+                problems.append(
+                    document.problem(
+                        (index, "records", number),
+                        f"unknown kind of record {kind!r}; use one of {', '.join(record_kinds)}",
+                    )
+                )
+            else:
+                link(document, (index, "records", number), record_kinds[kind], key)
 
     document = site.documents[("site", "site")]
     for index, statement in enumerate(site.info.bottom_line):
