@@ -7,7 +7,7 @@ CHROMIUM := /usr/bin/chromium
 AXE := node_modules/axe-core/axe.min.js
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: serve build offline test check lint lock clean
+.PHONY: serve build offline test bench check lint lock clean
 
 serve: $(INSTALLED)  ## render and serve at http://127.0.0.1:8000 with live reload
 	$(BIN)/python build.py --serve
@@ -22,6 +22,9 @@ test: $(INSTALLED) $(CHROMIUM) $(AXE)  ## lint, then every test (browser tests u
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+bench: $(INSTALLED) $(CHROMIUM) $(AXE)  ## measure the build at 10, 100 and 1,000 studies, and Lighthouse scores
+	$(BIN)/python bench.py
 
 check: $(INSTALLED)  ## validate data/ only
 	$(BIN)/python build.py --check
@@ -41,7 +44,7 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-# axe-core, pinned in package-lock.json, runs inside Chromium in the accessibility tests.
+# axe-core and Lighthouse, pinned in package-lock.json, run with Debian's Chromium.
 $(AXE): package.json package-lock.json
 	command -v npm >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
 	npm ci --no-audit --no-fund --loglevel=error

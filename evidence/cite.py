@@ -9,18 +9,22 @@ citation is built by hand.
 from __future__ import annotations
 
 import functools
+import hashlib
 import html
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import citeproc
 import citeproc.model
 import rispy
 from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
 from citeproc.source.json import CiteProcJSON
 from pybtex.database import BibliographyData, Entry, Person
+from pybtex.database.output.bibtex import Writer as BibtexWriter
 
 from evidence.schema import Reference
 
@@ -108,7 +112,20 @@ def format_bibliography(items: list[dict[str, Any]], style: str, *, as_html: boo
     """Format CSL-JSON items in the given order with a shipped CSL style.
 
     Returns one entry per item, without the number AMA puts in front (citeproc-py
-    cannot set it in a margin); the caller numbers the list."""
+    cannot set it in a margin); the caller numbers the list. An entry depends only
+    on the style and its item, so entries are kept in a cache (.cache/), keyed by
+    both, which spares citeproc's slow work on every build after the first."""
+    cache = _load_cache()
+    keys = [_cache_key(style, as_html, item) for item in items]
+    missing = [item for item, key in zip(items, keys, strict=True) if key not in cache]
+    if missing:
+        for item, entry in zip(missing, _format(missing, style, as_html), strict=True):
+            cache[_cache_key(style, as_html, item)] = entry
+        _save_cache(cache)
+    return [cache[key] for key in keys]
+
+
+def _format(items: list[dict[str, Any]], style: str, as_html: bool) -> list[str]:
     bibliography = CitationStylesBibliography(
         _style(style), CiteProcJSON(items), formatter.html if as_html else formatter.plain
     )
@@ -121,6 +138,33 @@ def format_bibliography(items: list[dict[str, Any]], style: str, *, as_html: boo
     return entries
 
 
+CACHE = Path(__file__).resolve().parent.parent / ".cache" / "citations.json"
+
+
+@functools.cache
+def _style_digest(style: str) -> str:
+    return hashlib.sha256((STYLES / f"{style}.csl").read_bytes() + citeproc.__version__.encode()).hexdigest()
+
+
+def _cache_key(style: str, as_html: bool, item: dict[str, Any]) -> str:
+    data = json.dumps([_style_digest(style), as_html, item], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def _load_cache() -> dict[str, str]:
+    try:
+        return dict(json.loads(CACHE.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_cache(cache: dict[str, str]) -> None:
+    CACHE.parent.mkdir(exist_ok=True)
+    temporary = CACHE.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(cache, sort_keys=True), encoding="utf-8")
+    os.replace(temporary, CACHE)
+
+
 def to_csl_json(items: Iterable[dict[str, Any]]) -> str:
     return json.dumps(list(items), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
@@ -128,6 +172,9 @@ def to_csl_json(items: Iterable[dict[str, Any]]) -> str:
 # --- BibTeX and RIS ----------------------------------------------------------------
 
 BIBTEX_TYPES = {"article-journal": "article", "webpage": "misc"}
+# pybtex looks its writer up through package entry points on every to_string("bibtex")
+# call, which cost seconds at a thousand studies; one writer serves every call.
+_BIBTEX = BibtexWriter()
 RIS_TYPES = {"article-journal": "JOUR", "webpage": "ELEC"}
 
 
@@ -147,7 +194,7 @@ def to_bibtex(items: Iterable[dict[str, Any]]) -> str:
         fields.update({field: str(item[name]) for name, field in names.items() if item.get(name)})
         persons = {"author": [Person(first=a.get("given", ""), last=a["family"]) for a in item.get("author", [])]}
         entries[item["id"]] = Entry(BIBTEX_TYPES[item["type"]], fields=fields, persons=persons)
-    return BibliographyData(entries).to_string("bibtex")
+    return _BIBTEX.to_string(BibliographyData(entries))
 
 
 def to_ris(items: Iterable[dict[str, Any]]) -> str:

@@ -35,10 +35,15 @@ def render_study_list(env: jinja2.Environment, site: SiteData) -> dict[str, Page
 
 def render_study_pages(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
     pages = {}
+    ordered = ordered_studies(site)
+    commentary_of: dict[str, dict[str, Any]] = {}
+    for key, item in site.commentary.items():
+        for study_id in item.discusses:
+            commentary_of.setdefault(study_id, {})[key] = item
     for study in site.studies.values():
         path = f"studies/{study.id}.md"
         registration = site.registrations.get(study.registration.value or "")
-        commentary = {key: item for key, item in site.commentary.items() if study.id in item.discusses}
+        commentary = commentary_of.get(study.id, {})
         extra = [study.reference] + ([registration.reference] if registration else [])
         extra += [item.reference for item in commentary.values()]
         sources = sources_of(study, extra) + (sources_of(registration, []) if registration else [])
@@ -50,7 +55,7 @@ def render_study_pages(env: jinja2.Environment, site: SiteData) -> dict[str, Pag
             study=study,
             registration=registration,
             parent=site.studies.get(study.parent or ""),
-            children=[child for child in ordered_studies(site) if child.parent == study.id],
+            children=[child for child in ordered if child.parent == study.id],
             commentary=commentary,
             claims={key: claim for key, claim in site.claims.items() if claim.study == study.id},
             changes=[

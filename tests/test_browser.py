@@ -74,15 +74,18 @@ def test_glossary_link_opens_the_glossary_entry(page: Any, site_url: str) -> Non
 
 @pytest.mark.parametrize("path", PAGES)
 def test_pages_load_nothing_from_another_host(browser: Any, site_url: str, path: str) -> None:
-    """Opening a page requests nothing from any host but the site's own."""
+    """Opening a page requests nothing from any host but the site's own, and nothing that is missing."""
     context = browser.new_context()
     page = context.new_page()
     requested: list[str] = []
+    failed: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
+    page.on("response", lambda response: failed.append(response.url) if response.status >= 400 else None)
     page.goto(f"{site_url}/{path}", wait_until="networkidle")
     context.close()
     own = urlsplit(site_url).netloc
     assert [url for url in requested if urlsplit(url).netloc not in {own, ""}] == []
+    assert failed == [], "every request the page makes succeeds"
 
 
 def row_order(page: Any) -> list[str]:

@@ -86,7 +86,7 @@ def test_change_log_is_a_page_a_feed_and_on_each_study(site: Path) -> None:
     study = (site / "studies" / "williams-2018" / "index.html").read_text(encoding="utf-8")
     assert 'id="changes"' in study
     assert "../../changes/#change-1" in study
-    assert 'type="application/atom+xml"' in study
+    assert "downloads/changes.atom" in page
 
 
 def test_properdocs_builds_the_same_pages(tmp_path: Path, site: Path) -> None:
