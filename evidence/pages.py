@@ -76,33 +76,36 @@ def references_of(site: SiteData, keys: typing.Iterable[str]) -> list[tuple[str,
     return [(key, site.references[key]) for key in dict.fromkeys(keys)]
 
 
+def site_page(
+    env: jinja2.Environment, site: SiteData, path: str, title: str, description: str,
+    sources: typing.Iterable[str], **context: Any,
+) -> Page:  # fmt: skip
+    """A page about the whole site (not one study), rendered from the template named
+    after it, listing the references it cites."""
+    keys = tuple(dict.fromkeys(sources))
+    template = path.removesuffix(".md") + ".md.j2"
+    text = render_page(env, template, path, site=site, sources=references_of(site, keys), **context)
+    return Page(text, title, description, site.last_reviewed, None, keys)
+
+
 def render_news(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
     """What the news said: every claim of the source articles beside the record."""
     articles = {key: site.references[key] for key in dict.fromkeys(claim.article for claim in site.claims.values())}
     by_article = {key: {k: c for k, c in site.claims.items() if c.article == key} for key in articles}
     counts = {verdict: sum(c.verdict == verdict for c in site.claims.values()) for verdict in schema.VERDICT_LABELS}
     sources = [*articles, *(key for claim in site.claims.values() for key in sources_of(claim, []))]
-    text = render_page(
-        env, "news.md.j2", "news.md", site=site, articles=articles, by_article=by_article, counts=counts,
-        sources=references_of(site, sources),
-    )  # fmt: skip
     description = "What the two source news articles said, beside what the primary record says, with verdicts."
-    return {
-        "news.md": Page(
-            text, "What the news said", description, site.last_reviewed, None, tuple(dict.fromkeys(sources))
-        )
-    }
+    page = site_page(env, site, "news.md", "What the news said", description, sources,
+                     articles=articles, by_article=by_article, counts=counts)  # fmt: skip
+    return {"news.md": page}
 
 
 def render_history(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
     # An event known only to the year sorts after that year's dated events.
     events = sorted(site.events.items(), key=lambda item: (f"{item[1].date}-99-99"[:10], item[0]))
     sources = [key for _, event in events for key in sources_of(event, [])]
-    text = render_page(
-        env, "history.md.j2", "history.md", site=site, events=events, sources=references_of(site, sources)
-    )
     description = "A timeline of ketamine, from its synthesis to the studies of ketamine with naltrexone."
-    return {"history.md": Page(text, "History", description, site.last_reviewed, None, tuple(dict.fromkeys(sources)))}
+    return {"history.md": site_page(env, site, "history.md", "History", description, sources, events=events)}
 
 
 def render_glossary(env: jinja2.Environment, site: SiteData) -> dict[str, Page | str]:
@@ -114,12 +117,9 @@ def render_glossary(env: jinja2.Environment, site: SiteData) -> dict[str, Page |
     ]
     script = "window.GLOSSARY_TERMS = " + json.dumps(tooltip_terms, indent=1, ensure_ascii=True) + ";\n"
     sources = [key for _, term in terms for key in term.sources]
-    text = render_page(
-        env, "glossary.md.j2", "glossary.md", site=site, terms=terms, sources=references_of(site, sources)
-    )
     description = "Plain-language explanations of the terms used on this site."
     return {
-        "glossary.md": Page(text, "Glossary", description, site.last_reviewed, None, tuple(dict.fromkeys(sources))),
+        "glossary.md": site_page(env, site, "glossary.md", "Glossary", description, sources, terms=terms),
         "assets/glossary-terms.js": script,
     }
 
@@ -131,16 +131,9 @@ def render_registrations(env: jinja2.Environment, site: SiteData) -> dict[str, P
         for registration in site.registrations.values()
         for key in sources_of(registration, [registration.reference])
     ]
-    text = render_page(
-        env, "registrations.md.j2", "registrations.md", site=site, studies_of=studies_of,
-        sources=references_of(site, sources),
-    )  # fmt: skip
     description = "The trial registry records behind the studies, and where registry and paper differ."
-    return {
-        "registrations.md": Page(
-            text, "Trial registrations", description, site.last_reviewed, None, tuple(dict.fromkeys(sources))
-        )
-    }
+    page = site_page(env, site, "registrations.md", "Trial registrations", description, sources, studies_of=studies_of)
+    return {"registrations.md": page}
 
 
 def render_comparison(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
