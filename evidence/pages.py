@@ -17,7 +17,16 @@ from markupsafe import Markup
 from pydantic import BaseModel
 
 from evidence import schema
-from evidence.render import Page, escape_text, ordered_studies, render_page, site_url, sources_of, year_of
+from evidence.render import (
+    Page,
+    escape_text,
+    ordered_studies,
+    render_page,
+    site_url,
+    sources_of,
+    study_sources,
+    year_of,
+)
 from evidence.schema import Fact, Reference
 from evidence.validate import SiteData
 
@@ -44,9 +53,7 @@ def render_study_pages(env: jinja2.Environment, site: SiteData) -> dict[str, Pag
         path = f"studies/{study.id}.md"
         registration = site.registrations.get(study.registration.value or "")
         commentary = commentary_of.get(study.id, {})
-        extra = [study.reference] + ([registration.reference] if registration else [])
-        extra += [item.reference for item in commentary.values()]
-        sources = sources_of(study, extra) + (sources_of(registration, []) if registration else [])
+        sources = study_sources(site, study)
         text = render_page(
             env,
             "study.md.j2",
@@ -214,11 +221,7 @@ def render_citations(env: jinja2.Environment, site: SiteData) -> dict[str, Page 
     items = [cite.csl_item(key, site.references[key]) for key in keys]
     files: dict[str, Page | str] = dict(cite.exports(items, "downloads"))
     for study in site.studies.values():
-        study_page = site.studies[study.id]
-        registration = site.registrations.get(study_page.registration.value or "")
-        used = sources_of(study_page, [study_page.reference] + ([registration.reference] if registration else []))
-        used += [item.reference for item in site.commentary.values() if study.id in item.discusses]
-        study_items = [cite.csl_item(key, site.references[key]) for key in dict.fromkeys(used)]
+        study_items = [cite.csl_item(key, site.references[key]) for key in study_sources(site, study)]
         files.update(cite.exports(study_items, f"downloads/studies/{study.id}"))
     text = render_page(env, "citations.md.j2", "citations.md", site=site, keys=keys)
     description = (

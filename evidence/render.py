@@ -225,13 +225,21 @@ def ordered_studies(site: SiteData) -> list[Study]:
     )
 
 
+def study_sources(site: SiteData, study: Study) -> list[str]:
+    """The references a study's page cites, once each, in the order the page cites them:
+    its paper and registration, the sources of its facts, then the commentary on it."""
+    registration = site.registrations.get(study.registration.value or "")
+    keys = sources_of(study, [study.reference] + ([registration.reference] if registration else []))
+    keys += sources_of(registration, []) if registration else []
+    keys += [item.reference for item in site.commentary.values() if study.id in item.discusses]
+    return list(dict.fromkeys(keys))
+
+
 def citation_order(site: SiteData) -> list[str]:
     """References in the order a reader meets them, page by page as the navigation runs."""
     keys: list[str] = []
     for study in ordered_studies(site):
-        registration = site.registrations.get(study.registration.value or "")
-        keys += sources_of(study, [study.reference] + ([registration.reference] if registration else []))
-        keys += [item.reference for item in site.commentary.values() if study.id in item.discusses]
+        keys += study_sources(site, study)
     keys += [key for row in site.comparison.rows.values() for key in sources_of(row, [])]
     keys += [claim.article for claim in site.claims.values()]
     keys += [key for claim in site.claims.values() for key in sources_of(claim, [])]
