@@ -5,12 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import ROOT, copy_sources
+from conftest import ROOT, copy_sources, serving
 
 PAGES = [
     "",
@@ -253,3 +254,46 @@ def test_glossary_marks_stay_out_of_references_pictures_and_controls(page: Any, 
     assert page.locator("a.glossary-term").count() > 0
     inside = ".reference .glossary, svg .glossary, thead .glossary, button .glossary, table.comparison .glossary"
     assert page.locator(inside).count() == 0
+
+
+@pytest.fixture(scope="session")
+def large_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A site with 60 synthetic studies (the benchmark's generator), served over loopback."""
+    import bench
+
+    folder = bench.project(tmp_path_factory.mktemp("large"), 60)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), "--site", "--data", "data", "--docs", "docs", "--config", "mkdocs.yml"],
+        cwd=folder, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    with serving(folder / "site") as url:
+        yield url
+
+
+def visible_rows(page: Any) -> list[str]:
+    return page.eval_on_selector_all("table.comparison tbody tr", "rows => rows.filter(r => !r.hidden).map(r => r.id)")
+
+
+def test_long_comparison_table_is_paged_and_links_find_their_row(page: Any, large_site: str) -> None:
+    """With 60 studies the table shows 25 rows a page; a link to row 50 opens the page that holds it."""
+    page.goto(f"{large_site}/comparison/")
+    assert len(visible_rows(page)) == 25
+    assert "Page 1 of 3 (60 in all)" in page.locator(".pager").first.inner_text()
+    page.get_by_role("button", name="Next page").first.click()
+    assert "Page 2 of 3" in page.locator(".pager").first.inner_text()
+    page.goto(f"{large_site}/comparison/#compare-synthetic-00055")
+    assert page.locator("#compare-synthetic-00055").is_visible()
+    assert "Page 3 of 3" in page.locator(".pager").first.inner_text()
+    page.emulate_media(media="print")
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    assert len(visible_rows(page)) == 60, "a printed handout holds every row"
+
+
+def test_long_reference_list_is_paged(page: Any, large_site: str) -> None:
+    """With 60 studies the citations page shows 50 references a page, and a link to a reference finds it."""
+    page.goto(f"{large_site}/citations/")
+    shown = page.eval_on_selector_all("article ol > li", "items => items.filter(i => !i.hidden).length")
+    assert shown == 50
+    page.goto(f"{large_site}/citations/#ref-synthetic-00059-paper")
+    assert page.locator("li:has(#ref-synthetic-00059-paper)").is_visible()

@@ -51,15 +51,25 @@
     wrap.parentNode.insertBefore(form, wrap);
     wrap.parentNode.insertBefore(status, wrap);
 
-    function apply() {
-      var shown = 0;
-      rows.forEach(function (row) {
-        var match = Object.keys(chosen).every(function (key) {
-          return !chosen[key] || row.getAttribute("data-" + key) === chosen[key];
-        });
-        row.hidden = !match;
-        if (match) shown += 1;
+    function matches(row) {
+      return Object.keys(chosen).every(function (key) {
+        return !chosen[key] || row.getAttribute("data-" + key) === chosen[key];
       });
+    }
+
+    // A long table is shown 25 rows at a time (see paginate.js); filters apply to all rows.
+    var pager = window.paginate ? window.paginate({
+      items: function () { return Array.prototype.slice.call(body.rows); },
+      size: 25, visible: matches, before: wrap, itemSelector: "tr", label: "Pages of the comparison table",
+    }) : null;
+
+    function apply() {
+      var shown = rows.filter(matches).length;
+      if (pager) {
+        pager.refresh();
+      } else {
+        rows.forEach(function (row) { row.hidden = !matches(row); });
+      }
       status.textContent = "Showing " + shown + " of " + rows.length + " studies.";
     }
 
@@ -83,6 +93,7 @@
           return ascending ? order : -order;
         });
         keyed.forEach(function (item) { body.appendChild(item.row); });
+        if (pager) pager.refresh();
         status.textContent = "Sorted by " + header.textContent.trim() + (ascending ? ", ascending." : ", descending.");
       });
     });
