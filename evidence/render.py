@@ -146,7 +146,9 @@ def output_url(source: str, directory_urls: bool) -> str:
     stem = source.removesuffix(".md")
     if not directory_urls:
         return stem + ".html"
-    return "" if stem == "index" else stem.removesuffix("/index") + "/" if stem.endswith("index") else stem + "/"
+    if stem == "index" or stem.endswith("/index"):
+        return stem.removesuffix("index")
+    return stem + "/"
 
 
 @jinja2.pass_context
@@ -258,13 +260,6 @@ def site_url(site: SiteData) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-def page_url(base: str, path: str) -> str:
-    """The address MkDocs gives a page (directory URLs): studies/x.md -> studies/x/."""
-    stem = path.removesuffix(".md")
-    stem = stem.removesuffix("index") if stem == "index" or stem.endswith("/index") else stem + "/"
-    return base + stem
-
-
 def _date_parts(text: str) -> list[int]:
     return [int(part) for part in text.split("-")]
 
@@ -334,7 +329,7 @@ def front_matter(pages: dict[str, Page], site: SiteData, directory_urls: bool) -
     """Each page's front matter: description, head tags, JSON-LD and its citation,
     the citations formatted in one batch per style."""
     base = site_url(site)
-    urls = {path: page_url(base, path) for path in pages}
+    urls = {path: base + output_url(path, directory_urls=True) for path in pages}  # public addresses, offline too
     items = [
         {"id": path, "type": "webpage", "title": page.title, "container-title": site.info.title, "URL": urls[path],
          "issued": {"date-parts": [[page.reviewed.year, page.reviewed.month, page.reviewed.day]]}}
