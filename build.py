@@ -49,8 +49,17 @@ def is_generated(path: Path) -> bool:
     if not path.is_file():
         return False
     with path.open("rb") as handle:
-        head = handle.readline() + handle.readline()
-    return GENERATED_MARKER.encode() in head
+        return _has_marker(handle.readline() + handle.readline())
+
+
+def _has_marker(head: bytes) -> bool:
+    return GENERATED_MARKER.encode() in b"".join(head.split(b"\n", 2)[:2])
+
+
+def _files_under(folder: Path) -> set[str]:
+    return {
+        (Path(parent) / name).relative_to(folder).as_posix() for parent, _, names in os.walk(folder) for name in names
+    }
 
 
 def write_pages(pages: Mapping[str, str], docs_dir: Path) -> list[str]:
@@ -58,31 +67,37 @@ def write_pages(pages: Mapping[str, str], docs_dir: Path) -> list[str]:
 
     Unchanged files are not touched, so their modification times stay put and
     live preview rebuilds little. Hand-written files are never overwritten."""
-    existing = {
-        path.relative_to(docs_dir).as_posix()
-        for path in docs_dir.rglob("*")
-        if path.is_file() and (path.relative_to(docs_dir).parts[0] in GENERATED_FOLDERS or is_generated(path))
-    } if docs_dir.is_dir() else set()  # fmt: skip
-    clashes = [p for p in pages if (docs_dir / p).exists() and p not in existing]
+    on_disk = _files_under(docs_dir)
+    current = {relative: (docs_dir / relative).read_bytes() for relative in pages if relative in on_disk}
+    clashes = [
+        relative
+        for relative, data in current.items()
+        if relative.split("/")[0] not in GENERATED_FOLDERS and not _has_marker(data)
+    ]
     if clashes:
         raise DataError(
             [
                 Problem(docs_dir / p, 1, "", "hand-written file is in the way of a generated page; move it")
-                for p in clashes
+                for p in sorted(clashes)
             ]
         )
+    stale = {
+        relative
+        for relative in on_disk - set(pages)
+        if relative.split("/")[0] in GENERATED_FOLDERS or is_generated(docs_dir / relative)
+    }
     changed = []
     for relative, text in sorted(pages.items()):
         target = docs_dir / relative
         data = text.encode("utf-8")
-        if target.exists() and target.read_bytes() == data:
+        if current.get(relative) == data:
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".tmp-", delete=False) as handle:
             handle.write(data)
         os.replace(handle.name, target)
         changed.append(relative)
-    for relative in sorted(existing - set(pages)):
+    for relative in sorted(stale):
         (docs_dir / relative).unlink()
         changed.append(relative)
         for parent in (docs_dir / relative).parents:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import html
 import json
 import os
@@ -71,8 +72,19 @@ def escape_text(value: Any) -> str:
     return _LINE_START_SPECIAL.sub(lambda m: f"{m.group(1)}&#{ord(m.group(2)[0])};{m.group(2)[1:]}", text)
 
 
+@functools.lru_cache(maxsize=1 << 16, typed=True)
+def _escaped(value: str | int) -> Markup:
+    return Markup(escape_text(value))
+
+
 def _finalize(value: Any) -> Any:
-    """Every `{{ value }}` is escaped unless a template helper marked it as markup."""
+    """Every `{{ value }}` is escaped unless a template helper marked it as markup.
+
+    Pages print the same labels thousands of times, so escaped text and whole
+    numbers are remembered (bool, a subclass of int, is refused before that)."""
+    kind = type(value)
+    if kind is str or kind is int:
+        return _escaped(value)
     if isinstance(value, Markup):
         return value
     if isinstance(value, bool) or value is None:
