@@ -26,6 +26,7 @@ from citeproc.source.json import CiteProcJSON
 from pybtex.database import BibliographyData, Entry, Person
 from pybtex.database.output.bibtex import Writer as BibtexWriter
 
+from evidence.publish import json_text
 from evidence.schema import Reference
 
 STYLES = Path(__file__).resolve().parent.parent / "templates" / "csl"
@@ -166,7 +167,7 @@ def _save_cache(cache: dict[str, str]) -> None:
 
 
 def to_csl_json(items: Iterable[dict[str, Any]]) -> str:
-    return json.dumps(list(items), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    return json_text(list(items))
 
 
 # --- BibTeX and RIS ----------------------------------------------------------------

@@ -49,6 +49,16 @@ def render_study_pages(env: jinja2.Environment, site: SiteData) -> dict[str, Pag
     for key, item in site.commentary.items():
         for study_id in item.discusses:
             commentary_of.setdefault(study_id, {})[key] = item
+    children_of: dict[str, list[schema.Study]] = {}
+    for child in ordered:
+        children_of.setdefault(child.parent or "", []).append(child)
+    claims_of: dict[str, dict[str, schema.Claim]] = {}
+    for key, claim in site.claims.items():
+        claims_of.setdefault(claim.study or "", {})[key] = claim
+    changes_of: dict[str, list[tuple[int, schema.Change]]] = {}
+    for i, change in enumerate(site.changes):
+        for record in dict.fromkeys(change.records):
+            changes_of.setdefault(record, []).append((len(site.changes) - i, change))
     for study in site.studies.values():
         path = f"studies/{study.id}.md"
         registration = site.registrations.get(study.registration.value or "")
@@ -62,12 +72,10 @@ def render_study_pages(env: jinja2.Environment, site: SiteData) -> dict[str, Pag
             study=study,
             registration=registration,
             parent=site.studies.get(study.parent or ""),
-            children=[child for child in ordered if child.parent == study.id],
+            children=children_of.get(study.id, []),
             commentary=commentary,
-            claims={key: claim for key, claim in site.claims.items() if claim.study == study.id},
-            changes=[
-                (len(site.changes) - i, c) for i, c in enumerate(site.changes) if f"studies/{study.id}" in c.records
-            ],
+            claims=claims_of.get(study.id, {}),
+            changes=changes_of.get(f"studies/{study.id}", []),
             sources=references_of(site, sources),
         )
         description = f"{study.label}: {study.headline}. Every fact with its source."

@@ -10,10 +10,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 from typing import Any
 from xml.etree import ElementTree
 
+import orjson
 from pydantic import BaseModel, Field
 
 from evidence import schema
@@ -72,16 +72,22 @@ def evidence(site: SiteData) -> Evidence:
     )
 
 
+def json_text(data: Any) -> str:
+    """JSON as the downloads print it: keys sorted, two-space indent, UTF-8. orjson
+    writes what `json.dumps(indent=2, sort_keys=True, ensure_ascii=False)` would;
+    the standard library falls back to pure Python whenever it indents."""
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
+
+
 def to_json(model: BaseModel | dict[str, Any]) -> str:
-    data = model.model_dump(mode="json") if isinstance(model, BaseModel) else model
-    return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    return json_text(model.model_dump(mode="json") if isinstance(model, BaseModel) else model)
 
 
 def json_schema() -> str:
     """The JSON Schema of `evidence.json`, from the pydantic models."""
     document = Evidence.model_json_schema()
     document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    return json_text(document)
 
 
 def _cell(fact: Fact[Any] | None, labels: dict[str, str] | None = None) -> str:
