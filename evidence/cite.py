@@ -180,22 +180,28 @@ RIS_TYPES = {"article-journal": "JOUR", "webpage": "ELEC"}
 
 
 def to_bibtex(items: Iterable[dict[str, Any]]) -> str:
-    """BibTeX for CSL-JSON items, written by pybtex."""
-    entries = {}
-    for item in items:
-        fields = {"title": "{" + item["title"] + "}"}  # braces keep the title's capitals
-        date = item.get("issued", {}).get("date-parts", [[]])[0]
-        if date:
-            fields["year"] = str(date[0])
-        if len(date) > 1:
-            fields["month"] = str(date[1])
-        container = "journal" if item["type"] == "article-journal" else "howpublished"
-        names = {"container-title": container, "volume": "volume", "issue": "number", "page": "pages",
-                 "DOI": "doi", "URL": "url", "PMID": "pmid", "note": "note"}  # fmt: skip
-        fields.update({field: str(item[name]) for name, field in names.items() if item.get(name)})
-        persons = {"author": [Person(first=a.get("given", ""), last=a["family"]) for a in item.get("author", [])]}
-        entries[item["id"]] = Entry(BIBTEX_TYPES[item["type"]], fields=fields, persons=persons)
-    return _BIBTEX.to_string(BibliographyData(entries))
+    """BibTeX for CSL-JSON items, written by pybtex (which separates entries with a
+    blank line, as joined here). A reference appears in several downloads, and
+    pybtex's LaTeX encoding is slow, so each entry is written once."""
+    return "\n".join(_bibtex_entry(json.dumps(item, sort_keys=True)) for item in items)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _bibtex_entry(item_json: str) -> str:
+    item = json.loads(item_json)
+    fields = {"title": "{" + item["title"] + "}"}  # braces keep the title's capitals
+    date = item.get("issued", {}).get("date-parts", [[]])[0]
+    if date:
+        fields["year"] = str(date[0])
+    if len(date) > 1:
+        fields["month"] = str(date[1])
+    container = "journal" if item["type"] == "article-journal" else "howpublished"
+    names = {"container-title": container, "volume": "volume", "issue": "number", "page": "pages",
+             "DOI": "doi", "URL": "url", "PMID": "pmid", "note": "note"}  # fmt: skip
+    fields.update({field: str(item[name]) for name, field in names.items() if item.get(name)})
+    persons = {"author": [Person(first=a.get("given", ""), last=a["family"]) for a in item.get("author", [])]}
+    entry = Entry(BIBTEX_TYPES[item["type"]], fields=fields, persons=persons)
+    return _BIBTEX.to_string(BibliographyData({item["id"]: entry}))
 
 
 def to_ris(items: Iterable[dict[str, Any]]) -> str:
