@@ -9,10 +9,8 @@ citation is built by hand.
 from __future__ import annotations
 
 import functools
-import hashlib
 import html
 import json
-import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -26,6 +24,7 @@ from citeproc.source.json import CiteProcJSON
 from pybtex.database import BibliographyData, Entry, Person
 from pybtex.database.output.bibtex import Writer as BibtexWriter
 
+from evidence.cache import Store, code_digest, digest
 from evidence.publish import json_text
 from evidence.schema import Reference
 
@@ -114,16 +113,20 @@ def format_bibliography(items: list[dict[str, Any]], style: str, *, as_html: boo
 
     Returns one entry per item, without the number AMA puts in front (citeproc-py
     cannot set it in a margin); the caller numbers the list. An entry depends only
-    on the style and its item, so entries are kept in a cache (.cache/), keyed by
-    both, which spares citeproc's slow work on every build after the first."""
-    cache = _load_cache()
-    keys = [_cache_key(style, as_html, item) for item in items]
-    missing = [item for item, key in zip(items, keys, strict=True) if key not in cache]
+    on the style and its item, so entries are cached (cache.py), which spares
+    citeproc's slow work on every build after the first."""
+    store = Store("citations")
+    version = _style_version(style)
+    keys = [digest(version, str(as_html), json.dumps(item, sort_keys=True)) for item in items]
+    entries = {key: store.get(key) for key in keys}
+    missing = [(item, key) for item, key in zip(items, keys, strict=True) if entries[key] is None]
     if missing:
-        for item, entry in zip(missing, _format(missing, style, as_html), strict=True):
-            cache[_cache_key(style, as_html, item)] = entry
-        _save_cache(cache)
-    return [cache[key] for key in keys]
+        formatted = _format([item for item, _ in missing], style, as_html)
+        for (_, key), entry in zip(missing, formatted, strict=True):
+            store.put(key, entry)
+            entries[key] = entry
+        store.save()
+    return [str(entries[key]) for key in keys]
 
 
 def _format(items: list[dict[str, Any]], style: str, as_html: bool) -> list[str]:
@@ -139,31 +142,10 @@ def _format(items: list[dict[str, Any]], style: str, as_html: bool) -> list[str]
     return entries
 
 
-CACHE = Path(__file__).resolve().parent.parent / ".cache" / "citations.json"
-
-
 @functools.cache
-def _style_digest(style: str) -> str:
-    return hashlib.sha256((STYLES / f"{style}.csl").read_bytes() + citeproc.__version__.encode()).hexdigest()
-
-
-def _cache_key(style: str, as_html: bool, item: dict[str, Any]) -> str:
-    data = json.dumps([_style_digest(style), as_html, item], sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(data.encode()).hexdigest()
-
-
-def _load_cache() -> dict[str, str]:
-    try:
-        return dict(json.loads(CACHE.read_text(encoding="utf-8")))
-    except (OSError, ValueError):
-        return {}
-
-
-def _save_cache(cache: dict[str, str]) -> None:
-    CACHE.parent.mkdir(exist_ok=True)
-    temporary = CACHE.with_suffix(f".{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(cache, sort_keys=True), encoding="utf-8")
-    os.replace(temporary, CACHE)
+def _style_version(style: str) -> str:
+    """The style file, citeproc-py and this module (its patch and clean-up) decide an entry."""
+    return code_digest(STYLES / f"{style}.csl", Path(__file__), versions=[citeproc.__version__])
 
 
 def to_csl_json(items: Iterable[dict[str, Any]]) -> str:

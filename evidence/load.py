@@ -7,11 +7,14 @@ silently (duplicate keys) or dangerously (aliases, which make alias bombs)."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from evidence.cache import Store, code_digest, digest
 
 Loc = tuple[str | int, ...]
 MAX_FILE_BYTES = 1_000_000
@@ -65,13 +68,22 @@ def format_loc(loc: Loc) -> str:
 # --- 1. Load ------------------------------------------------------------------
 
 
+# Parsed files are cached by their bytes and this module's code (see cache.py).
+LOADER_VERSION = code_digest(Path(__file__), versions=[yaml.__version__])
+
+
 @dataclasses.dataclass(frozen=True)
 class Document:
-    """A parsed YAML file with the line of every value in it."""
+    """A parsed YAML file; it can tell the line of every value in it."""
 
     path: Path
     data: Any
-    lines: Mapping[Loc, int]
+    text: str = dataclasses.field(repr=False)
+
+    @functools.cached_property
+    def lines(self) -> Mapping[Loc, int]:
+        """Line of each value; worked out again only when a cached file needs it for a problem."""
+        return _parse(self.path, self.text)[1]
 
     def line_of(self, loc: Loc) -> int:
         """Line of the value at `loc`, or of its nearest ancestor that exists."""
@@ -84,8 +96,10 @@ class Document:
         return Problem(self.path, self.line_of(loc), format_loc(loc), message)
 
 
-def read_document(path: Path) -> Document:
-    """Parse one YAML file, raising DataError with the line of any problem."""
+def read_document(path: Path, store: Store | None = None) -> Document:
+    """Parse one YAML file, raising DataError with the line of any problem.
+
+    With a store, a file whose bytes were parsed before is not parsed again."""
     raw = path.read_bytes()
     if len(raw) > MAX_FILE_BYTES:
         raise DataError([Problem(path, 1, "", f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}")])
@@ -96,6 +110,19 @@ def read_document(path: Path) -> Document:
         raise DataError(
             [Problem(path, line, "", f"byte 0x{raw[error.start]:02x} is not UTF-8; save the file as UTF-8")]
         ) from None
+    key = digest(LOADER_VERSION, raw)
+    cached = store.get(key) if store else None
+    if cached is not None:
+        return Document(path, cached, text)
+    data, lines = _parse(path, text)
+    if store:
+        store.put(key, data)
+    document = Document(path, data, text)
+    document.__dict__["lines"] = lines  # already known: spare the cached property a second parse
+    return document
+
+
+def _parse(path: Path, text: str) -> tuple[Any, dict[Loc, int]]:
     for number, line_text in enumerate(text.splitlines(), 1):
         indent = line_text[: len(line_text) - len(line_text.lstrip(" \t"))]
         if "\t" in indent:
@@ -121,7 +148,7 @@ def read_document(path: Path) -> Document:
     data = _construct(node, (), lines, problems, set(), path, loader)
     if problems:
         raise DataError(problems)
-    return Document(path, data, lines)
+    return data, lines
 
 
 def _construct(
