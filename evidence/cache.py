@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -62,13 +62,6 @@ class Store:
         self._entries[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         self._used[key] = None
         self._added = True
-
-    def get_or_compute(self, key: str, compute: Callable[[], Any]) -> Any:
-        value = self.get(key)
-        if value is None:
-            value = compute()
-            self.put(key, value)
-        return value
 
     def save(self) -> None:
         """Write the file if anything was added, keeping the entries used most recently."""

@@ -17,10 +17,13 @@ from markupsafe import Markup
 from pydantic import BaseModel
 
 from evidence import schema
+from evidence.cache import Store, digest
 from evidence.render import (
     Page,
     escape_text,
+    fingerprint,
     ordered_studies,
+    render_inputs,
     render_page,
     site_url,
     sources_of,
@@ -59,30 +62,49 @@ def render_study_pages(env: jinja2.Environment, site: SiteData) -> dict[str, Pag
     for i, change in enumerate(site.changes):
         for record in dict.fromkeys(change.records):
             changes_of.setdefault(record, []).append((len(site.changes) - i, change))
+    # A study page is given only what it shows, never the whole site, so that it
+    # can be cached by its inputs: editing one study re-renders one study page.
+    store = Store("pages")
+    shared = render_inputs(env, "study.md.j2")
     for study in site.studies.values():
         path = f"studies/{study.id}.md"
         registration = site.registrations.get(study.registration.value or "")
         commentary = commentary_of.get(study.id, {})
         sources = study_sources(site, study)
-        text = render_page(
-            env,
-            "study.md.j2",
-            path,
-            site=site,
-            study=study,
-            registration=registration,
-            parent=site.studies.get(study.parent or ""),
-            children=children_of.get(study.id, []),
-            commentary=commentary,
-            claims=claims_of.get(study.id, {}),
-            changes=changes_of.get(f"studies/{study.id}", []),
-            sources=references_of(site, sources),
-        )
+        claims = claims_of.get(study.id, {})
+        replied_to = {
+            item.responds_to: site.commentary[item.responds_to].reference
+            for item in commentary.values()
+            if item.responds_to
+        }
+        context = {
+            "study": study,
+            "registration": registration,
+            "parent": site.studies.get(study.parent or ""),
+            "children": children_of.get(study.id, []),
+            "commentary": commentary,
+            "claims": claims,
+            "changes": changes_of.get(f"studies/{study.id}", []),
+            "sources": references_of(site, sources),
+            "references": {
+                key: site.references[key]
+                for key in [*sources, *replied_to.values(), *(claim.article for claim in claims.values())]
+            },
+            "replied_to": replied_to,
+            "citation_numbers": {key: env.globals["citation_numbers"][key] for key in sources},
+            "citation_html": {key: env.globals["citation_html"][key] for key in sources},
+        }
+        key = digest(shared, path, fingerprint(context))
+        text = store.get(key)
+        if text is None:
+            text = render_page(env, "study.md.j2", path, **context)
+            store.put(key, text)
         description = f"{study.label}: {study.headline}. Every fact with its source."
         title = f"{study.label}: {study.headline}"
         pages[path] = Page(
             text, title, description, study.last_reviewed, study.reference, tuple(dict.fromkeys(sources))
         )
+    store.save()
     return pages
 
 

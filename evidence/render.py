@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import functools
 import html
+import importlib.metadata
 import json
 import os
 import posixpath
@@ -21,11 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import orjson
 import yaml
 from markupsafe import Markup
 from pydantic import BaseModel
 
 from evidence import cite, schema
+from evidence.cache import code_digest, digest
 from evidence.schema import Reference, Study
 from evidence.validate import SiteData, format_number, iter_facts
 
@@ -149,6 +152,37 @@ def date_long(day: dt.date) -> str:
 def render_page(env: jinja2.Environment, template: str, path: str, **context: Any) -> str:
     """Render a page template; `root` is the relative path from the page to docs/."""
     return env.get_template(template).render(root="../" * path.count("/"), page_path=path, **context)
+
+
+# The globals a cached page may read besides what it is given; citation numbers and
+# entries are site-wide, so a cached page is given its own.
+CACHEABLE_GLOBALS = ("vocab", "level_symbols", "verdict_symbols", "certainty_symbols", "level_explanations",
+                     "directory_urls", "site_title")  # fmt: skip
+
+
+@functools.cache
+def _render_code() -> str:
+    code = [*sorted(TEMPLATES.glob("*.j2")), *sorted(Path(__file__).parent.glob("*.py"))]
+    return code_digest(*code, versions=[importlib.metadata.version(name) for name in ("jinja2", "markupsafe")])
+
+
+def render_inputs(env: jinja2.Environment, template: str) -> str:
+    """A digest of what a template's output depends on besides its context: the
+    templates and code that render it, and the globals a cached page may read."""
+    return digest(_render_code(), template, fingerprint({name: env.globals[name] for name in CACHEABLE_GLOBALS}))
+
+
+def fingerprint(context: Any) -> bytes:
+    """The bytes of a page's inputs, for its cache key. Anything that is not plain
+    data or a record (the whole site, say) is refused rather than skipped."""
+
+    def record(value: Any) -> Any:
+        if isinstance(value, BaseModel):
+            return value.model_dump(mode="json")
+        raise TypeError(f"a cached page cannot be given a {type(value).__name__}")
+
+    options = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS
+    return orjson.dumps(context, default=record, option=options)
 
 
 def output_url(source: str, directory_urls: bool) -> str:
