@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from evidence import schema
 from evidence.cache import Store, digest
 from evidence.render import (
+    STUDY_LIST_LIMIT,
     Page,
     escape_text,
     fingerprint,
@@ -228,6 +229,7 @@ def render_comparison(env: jinja2.Environment, site: SiteData) -> dict[str, Page
         rows=rows,
         columns=columns,
         filters_json=json.dumps(filters),
+        study_list_limit=STUDY_LIST_LIMIT,
         effect_short=schema.NALTREXONE_EFFECT_SHORT,
         sources=references_of(site, keys),
     )
