@@ -4,18 +4,25 @@
     python bench.py --sizes 2 --runs 1   the quick check the test suite runs
 
 For each N it generates N synthetic studies that are valid under the schema (from
-the test fixture), runs the real pipeline in a temporary folder, and prints the
-median of the runs: render time (build.py), MkDocs time, total, cost per study,
-the render share of the total, total divided by a plain `mkdocs build` of the same
+the test fixture) in a temporary folder with an empty cache, and runs the real
+pipeline: a first build, then rebuilds that each follow an edit to one study, as
+in live preview. It prints the first build's render time and the median over the
+rebuilds of: render time (build.py), MkDocs time, total, cost per study, the
+render share of the total, total divided by a plain `mkdocs build` of the same
 Markdown, HTML bytes per study page, and peak memory; then Lighthouse scores for
-the home, a study, the comparison and the citations page. Each figure is printed
-beside its target. It measures; it never fails a test.
+the home, a study, the comparison and the citations page, served compressed as
+any static host serves them. Each figure is printed beside its target. It
+measures; it never fails a test.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import functools
+import gzip
+import http.server
+import io
 import json
 import os
 import resource
@@ -24,9 +31,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -57,11 +66,11 @@ def synthetic_data(target: Path, studies: int) -> None:
     (target / "comparison.yaml").write_text(yaml.safe_dump(comparison, sort_keys=False), encoding="utf-8")
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, int]:
-    """Wall time of a command, and the peak memory (KiB) of any child so far."""
+def timed(command: list[str], cwd: Path, env: dict[str, str]) -> float:
+    """Wall time of a command."""
     start = time.perf_counter()
-    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    subprocess.run(command, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
 
 
 def project(folder: Path, studies: int) -> Path:
@@ -73,34 +82,63 @@ def project(folder: Path, studies: int) -> Path:
     return folder
 
 
+def edit_one_study(work: Path, run: int) -> None:
+    """What an editor does between two previews: change one study's headline."""
+    path = work / "data" / "studies" / "fixture-trial.yaml"
+    record = yaml.safe_load(path.read_text(encoding="utf-8"))
+    record["headline"] = f"Fixture trial, edit {run}"
+    path.write_text(yaml.safe_dump(record, sort_keys=False), encoding="utf-8")
+
+
 def measure(studies: int, runs: int) -> dict[str, float]:
-    """Median figures over `runs` builds of N synthetic studies."""
+    """The first build, and the median figures over `runs` rebuilds that each follow an edit."""
     python = sys.executable
-    render, mkdocs, plain, memory = [], [], [], 0
+    render, mkdocs, plain = [], [], []
     with tempfile.TemporaryDirectory(prefix="bench-") as folder:
         work = project(Path(folder), studies)
-        for _ in range(runs):
-            shutil.rmtree(work / "docs" / "studies", ignore_errors=True)  # render from scratch each run
-            seconds, peak = timed([python, str(ROOT / "build.py"), "--data", "data", "--docs", "docs"], work)
-            render.append(seconds)
-            memory = max(memory, peak)
-            env = {**os.environ, "SOURCE_DATE_EPOCH": "0"}
-            start = time.perf_counter()
-            subprocess.run([python, "-m", "mkdocs", "build", "--strict", "-q", "-d", "site"], cwd=work, env=env, check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-            mkdocs.append(time.perf_counter() - start)
-            memory = max(memory, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-            start = time.perf_counter()  # the same Markdown again, with nothing of ours before it
-            subprocess.run([python, "-m", "mkdocs", "build", "-q", "-d", "plain-site"], cwd=work, env=env, check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-            plain.append(time.perf_counter() - start)
+        env = {**os.environ, "EVIDENCE_CACHE": str(work / ".cache"), "SOURCE_DATE_EPOCH": "0"}
+        build = [python, str(ROOT / "build.py"), "--data", "data", "--docs", "docs"]
+        first = timed(build, work, env)
+        for run in range(runs):
+            edit_one_study(work, run)
+            render.append(timed(build, work, env))
+            mkdocs.append(timed([python, "-m", "mkdocs", "build", "--strict", "-q", "-d", "site"], work, env))
+            # the same Markdown again, with nothing of ours before it
+            plain.append(timed([python, "-m", "mkdocs", "build", "-q", "-d", "plain-site"], work, env))
+        memory = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         pages = list((work / "site" / "studies").glob("*/index.html"))
         page_bytes = statistics.mean(p.stat().st_size for p in pages)
         rows = (work / "site" / "comparison" / "index.html").read_text(encoding="utf-8").count('<tr id="compare-')
     r, m, p = statistics.median(render), statistics.median(mkdocs), statistics.median(plain)
-    return {"studies": studies, "render": r, "mkdocs": m, "total": r + m, "per_study": (r + m) / studies,
-            "render_share": r / (r + m), "ratio": (r + m) / p, "page_bytes": page_bytes, "peak_mib": memory / 1024,
-            "rows": rows}  # fmt: skip
+    return {"studies": studies, "first": first, "first_share": first / (first + m), "render": r, "mkdocs": m,
+            "total": r + m, "per_study": (r + m) / studies, "render_share": r / (r + m), "ratio": (r + m) / p,
+            "page_bytes": page_bytes, "peak_mib": memory / 1024, "rows": rows}  # fmt: skip
+
+
+class CompressingHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves the built site as a static host does: text gzip-compressed."""
+
+    def send_head(self) -> Any:
+        path = Path(self.translate_path(self.path))
+        if path.is_dir() and self.path.split("?")[0].endswith("/"):
+            path = path / "index.html"
+        kind = self.guess_type(str(path))
+        if (
+            not path.is_file()
+            or "gzip" not in self.headers.get("Accept-Encoding", "")
+            or not kind.startswith(("text/", "application/javascript", "application/json", "image/svg"))
+        ):
+            return super().send_head()
+        body = gzip.compress(path.read_bytes(), mtime=0)
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        return io.BytesIO(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
 
 
 def lighthouse(studies: int) -> Iterator[tuple[str, dict[str, float]]]:
@@ -109,12 +147,16 @@ def lighthouse(studies: int) -> Iterator[tuple[str, dict[str, float]]]:
         raise SystemExit("Lighthouse is missing: run `make bench`, which installs it with npm ci")
     with tempfile.TemporaryDirectory(prefix="bench-lh-") as folder:
         work = project(Path(folder), studies)
+        env = {**os.environ, "EVIDENCE_CACHE": str(work / ".cache")}
         subprocess.run([sys.executable, str(ROOT / "build.py"), "--site", "--data", "data", "--docs", "docs", "--config",
-                        "mkdocs.yml"], cwd=work, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        server = subprocess.Popen([sys.executable, "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", "site"],
-                                  cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+                        "mkdocs.yml"], cwd=work, env=env, check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)  # fmt: skip
+        server = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", 0), functools.partial(CompressingHandler, directory=str(work / "site"))
+        )
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        port = server.server_address[1]
         try:
-            port = (server.stdout.readline() if server.stdout else "").split("port ")[1].split()[0]
             for name, path in [("home", ""), ("study", "studies/fixture-trial/"), ("comparison", "comparison/"),
                                ("citations", "citations/")]:  # fmt: skip
                 report = work / f"{name}.json"
@@ -127,13 +169,13 @@ def lighthouse(studies: int) -> Iterator[tuple[str, dict[str, float]]]:
                 categories = json.loads(report.read_text())["categories"]
                 yield name, {key: round(value["score"] * 100) for key, value in categories.items()}
         finally:
-            server.terminate()
-            server.wait()
-            if server.stdout:
-                server.stdout.close()
+            server.shutdown()
+            server.server_close()
 
 
-def verdict(ok: bool) -> str:
+def verdict(ok: bool, applies: bool = True) -> str:
+    if not applies:
+        return "applies at 1,000 studies"
     return "meets target" if ok else "MISSES target"
 
 
@@ -147,17 +189,21 @@ def main(argv: list[str] | None = None) -> int:
     for studies in args.sizes:
         figures = measure(studies, args.runs)
         results.append(figures)
-        print(f"N = {studies} studies (median of {args.runs} run{'s' if args.runs > 1 else ''})")
+        share_ok = figures["render_share"] <= TARGETS["render_share"]
+        first_ok = figures["first_share"] <= TARGETS["render_share"]
+        print(f"N = {studies} studies: a first build (empty cache), then the median of {args.runs} rebuild(s), "
+              "each after an edit to one study")  # fmt: skip
+        print(f"  render, first build      {figures['first']:8.2f} s   share {figures['first_share']:6.1%}   "
+              f"target <= 5%: {verdict(first_ok, studies >= 1000)}")  # fmt: skip
         print(f"  render (build.py)        {figures['render']:8.2f} s")
         print(f"  MkDocs                   {figures['mkdocs']:8.2f} s")
         print(f"  total                    {figures['total']:8.2f} s")
         print(f"  per study                {figures['per_study'] * 1000:8.1f} ms")
         print(
-            f"  render share             {figures['render_share']:8.1%}   target <= 5% at 1,000 studies: {verdict(figures['render_share'] <= TARGETS['render_share'])}"
+            f"  render share             {figures['render_share']:8.1%}   target <= 5%: {verdict(share_ok, studies >= 1000)}"
         )
-        print(
-            f"  total / plain MkDocs     {figures['ratio']:8.2f}x   target <= 1.15x: {verdict(figures['ratio'] <= TARGETS['ratio'])}"
-        )
+        print(f"  total / plain MkDocs     {figures['ratio']:8.2f}x   "
+              f"target <= 1.15x: {verdict(figures['ratio'] <= TARGETS['ratio'], studies >= 1000)}")  # fmt: skip
         print(f"  HTML bytes per study page{figures['page_bytes']:9,.0f}")
         print(f"  peak memory              {figures['peak_mib']:8.0f} MiB")
         print(f"  comparison table rows    {figures['rows']:8.0f}   target: not one long wall: shown 25 a page, with "
@@ -165,7 +211,10 @@ def main(argv: list[str] | None = None) -> int:
     growth = results[-1]["page_bytes"] / results[0]["page_bytes"]
     print(f"HTML bytes per study page, N = {results[0]['studies']} to {results[-1]['studies']}: x{growth:.2f}   "
           f"target <= 1.2x: {verdict(growth <= TARGETS['bytes_growth'])}")  # fmt: skip
-    print(f"Lighthouse (site with {args.lighthouse_studies} studies; targets: performance >= 95, others 100)")
+    print(
+        f"Lighthouse, mobile, served gzip-compressed (site with {args.lighthouse_studies} studies; "
+        "targets: performance >= 95, others 100)"
+    )
     for name, scores in lighthouse(args.lighthouse_studies):
         ok = scores["performance"] >= TARGETS["performance"] and all(
             scores[key] >= TARGETS["others"] for key in ("accessibility", "best-practices", "seo")
