@@ -124,6 +124,47 @@ def test_unchanged_pages_keep_their_modification_time(project: Path) -> None:
     assert changed == {"studies/fixture-trial.md"}
 
 
+def test_a_build_from_the_cache_matches_a_build_without_it(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second build reads parsed files, citations and study pages from the cache;
+    its pages are byte for byte those of the first, which had an empty cache."""
+    monkeypatch.setenv("EVIDENCE_CACHE", str(project / "cache"))
+    assert build.main(["--data", "data", "--docs", "docs"]) == 0
+    first = snapshot(project / "docs")
+    assert {p.name for p in (project / "cache").iterdir()} == {"documents.pickle", "citations.pickle", "pages.pickle"}
+    shutil.rmtree(project / "docs" / "studies")
+
+    assert build.main(["--data", "data", "--docs", "docs"]) == 0
+    assert snapshot(project / "docs") == first
+
+
+def test_an_edit_reaches_every_page_that_shows_it_through_the_cache(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cached study page is keyed by everything it is given: a new title in
+    references.yaml (not the study's own file) reaches the study page."""
+    monkeypatch.setenv("EVIDENCE_CACHE", str(project / "cache"))
+    assert build.main(["--data", "data", "--docs", "docs"]) == 0
+    page = project / "docs" / "studies" / "fixture-trial.md"
+    assert "A Fixture Trial of Drug Pairs" in page.read_text()
+    references = project / "data" / "references.yaml"
+    references.write_text(
+        references.read_text().replace("A Fixture Trial of Drug Pairs", "A Fixture Trial of Paired Drugs")
+    )
+
+    assert build.main(["--data", "data", "--docs", "docs"]) == 0
+    assert "A Fixture Trial of Paired Drugs" in page.read_text()
+    assert "Drug Pairs" not in page.read_text()
+
+
+def test_a_cached_page_cannot_be_given_the_whole_site() -> None:
+    """Only records and plain data can be fingerprinted; the whole site (which would
+    make every page depend on every record) is refused, not silently skipped."""
+    site = validate.load_site(FIXTURE_DATA, dt.date(2026, 1, 1))
+    assert render.fingerprint({"study": site.studies["fixture-trial"]})
+    with pytest.raises(TypeError, match="SiteData"):
+        render.fingerprint({"site": site})
+
+
 def test_hand_written_file_is_never_overwritten(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A hand-written file where a generated page would go stops the build instead of being lost."""
     (project / "docs" / "studies").mkdir(exist_ok=True)
