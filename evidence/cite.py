@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import html
+import importlib.metadata
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -161,16 +162,29 @@ _BIBTEX = BibtexWriter()
 RIS_TYPES = {"article-journal": "JOUR", "webpage": "ELEC"}
 
 
-def to_bibtex(items: Iterable[dict[str, Any]]) -> str:
-    """BibTeX for CSL-JSON items, written by pybtex (which separates entries with a
-    blank line, as joined here). A reference appears in several downloads, and
-    pybtex's LaTeX encoding is slow, so each entry is written once."""
-    return "\n".join(_bibtex_entry(json.dumps(item, sort_keys=True)) for item in items)
+def bibtex_entries(items: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """The BibTeX entry of each CSL-JSON item, by id, written by pybtex. Its LaTeX
+    encoding is slow, so entries are cached (cache.py) like formatted citations."""
+    store = Store("citations")
+    version = _bibtex_version()
+    entries = {}
+    for item in items:
+        key = digest(version, "bibtex", json.dumps(item, sort_keys=True))
+        entry = store.get(key)
+        if entry is None:
+            entry = _bibtex_entry(item)
+            store.put(key, entry)
+        entries[item["id"]] = str(entry)
+    store.save()
+    return entries
 
 
-@functools.lru_cache(maxsize=1 << 14)
-def _bibtex_entry(item_json: str) -> str:
-    item = json.loads(item_json)
+@functools.cache
+def _bibtex_version() -> str:
+    return code_digest(Path(__file__), versions=[importlib.metadata.version(name) for name in ("pybtex", "latexcodec")])
+
+
+def _bibtex_entry(item: dict[str, Any]) -> str:
     fields = {"title": "{" + item["title"] + "}"}  # braces keep the title's capitals
     date = item.get("issued", {}).get("date-parts", [[]])[0]
     if date:
@@ -215,10 +229,11 @@ def to_ris(items: Iterable[dict[str, Any]]) -> str:
     return rispy.dumps(records)
 
 
-def exports(items: list[dict[str, Any]], folder: str) -> dict[str, str]:
-    """The three export files for a set of items, under docs/<folder>/."""
+def exports(items: list[dict[str, Any]], folder: str, bibtex: Mapping[str, str]) -> dict[str, str]:
+    """The three export files for a set of items, under docs/<folder>/; `bibtex`
+    holds each item's entry (`bibtex_entries`), which pybtex separates with a blank line."""
     return {
-        f"{folder}/references.bib": to_bibtex(items),
+        f"{folder}/references.bib": "\n".join(bibtex[item["id"]] for item in items),
         f"{folder}/references.ris": to_ris(items),
         f"{folder}/references.json": to_csl_json(items),
     }

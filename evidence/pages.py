@@ -251,10 +251,11 @@ def render_citations(env: jinja2.Environment, site: SiteData) -> dict[str, Page 
 
     keys = list(site.references)
     items = [cite.csl_item(key, site.references[key]) for key in keys]
-    files: dict[str, Page | str] = dict(cite.exports(items, "downloads"))
+    bibtex = cite.bibtex_entries(items)
+    files: dict[str, Page | str] = dict(cite.exports(items, "downloads", bibtex))
     for study in site.studies.values():
         study_items = [cite.csl_item(key, site.references[key]) for key in study_sources(site, study)]
-        files.update(cite.exports(study_items, f"downloads/studies/{study.id}"))
+        files.update(cite.exports(study_items, f"downloads/studies/{study.id}", bibtex))
     text = render_page(env, "citations.md.j2", "citations.md", site=site, keys=keys)
     description = (
         "Every reference the site rests on, numbered and formatted in AMA style, with BibTeX, RIS and CSL-JSON."

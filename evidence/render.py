@@ -373,6 +373,11 @@ def json_ld(page: Page, url: str, site: SiteData) -> str:
     return json.dumps(data, ensure_ascii=False, sort_keys=True).replace("<", "\\u003c")
 
 
+def _page_key(path: str) -> str:
+    """A page's BibTeX key: page-studies-williams-2018."""
+    return "page-" + re.sub(r"[^a-z0-9]+", "-", path.removesuffix(".md")).strip("-")
+
+
 def front_matter(pages: dict[str, Page], site: SiteData, directory_urls: bool) -> dict[str, dict[str, Any]]:
     """Each page's front matter: description, head tags, JSON-LD and its citation,
     the citations formatted in one batch per style."""
@@ -385,8 +390,9 @@ def front_matter(pages: dict[str, Page], site: SiteData, directory_urls: bool) -
     ]  # fmt: skip
     ama = cite.format_bibliography(items, cite.AMA, as_html=False)
     apa = cite.format_bibliography(items, cite.APA, as_html=False)
+    bibtex = cite.bibtex_entries({**item, "id": _page_key(item["id"])} for item in items)
     matter: dict[str, dict[str, Any]] = {}
-    for (path, page), item, ama_text, apa_text in zip(pages.items(), items, ama, apa, strict=True):
+    for (path, page), ama_text, apa_text in zip(pages.items(), ama, apa, strict=True):
         if page.redirect:
             target = relative_url(path, posixpath.relpath(page.redirect, posixpath.dirname(path)), directory_urls)
             matter[path] = {
@@ -395,7 +401,6 @@ def front_matter(pages: dict[str, Page], site: SiteData, directory_urls: bool) -
                 "search": {"exclude": True},
             }
             continue
-        key = "page-" + re.sub(r"[^a-z0-9]+", "-", path.removesuffix(".md")).strip("-")
         matter[path] = {
             "description": html.escape(page.description),  # Material prints it raw in an attribute
             "cite": {
@@ -403,7 +408,7 @@ def front_matter(pages: dict[str, Page], site: SiteData, directory_urls: bool) -
                 "reviewed": date_long(page.reviewed),
                 "ama": ama_text,
                 "apa": apa_text,
-                "bibtex": cite.to_bibtex([{**item, "id": key}]).strip(),
+                "bibtex": bibtex[_page_key(path)].strip(),
             },
             "head": highwire_tags(page, urls[path], site),
             "jsonld": json_ld(page, urls[path], site),
