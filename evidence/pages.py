@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from evidence import schema
 from evidence.cache import Store, digest
 from evidence.render import (
+    PER_PAGE_GLOBALS,
     STUDY_LIST_LIMIT,
     Page,
     escape_text,
@@ -92,8 +93,7 @@ def render_study_pages(env: jinja2.Environment, site: SiteData) -> dict[str, Pag
                 for key in [*sources, *replied_to.values(), *(claim.article for claim in claims.values())]
             },
             "replied_to": replied_to,
-            "citation_numbers": {key: env.globals["citation_numbers"][key] for key in sources},
-            "citation_html": {key: env.globals["citation_html"][key] for key in sources},
+            **{name: {key: env.globals[name][key] for key in sources} for name in PER_PAGE_GLOBALS},
         }
         key = digest(shared, path, fingerprint(context))
         text = store.get(key)

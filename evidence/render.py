@@ -156,10 +156,8 @@ def render_page(env: jinja2.Environment, template: str, path: str, **context: An
     return env.get_template(template).render(root="../" * path.count("/"), page_path=path, **context)
 
 
-# The globals a cached page may read besides what it is given; citation numbers and
-# entries are site-wide, so a cached page is given its own.
-CACHEABLE_GLOBALS = ("vocab", "level_symbols", "verdict_symbols", "certainty_symbols", "level_explanations",
-                     "directory_urls", "site_title")  # fmt: skip
+# Site-wide globals that a cached page is given its own share of, in its context.
+PER_PAGE_GLOBALS = ("citation_numbers", "citation_html")
 
 
 @functools.cache
@@ -170,8 +168,10 @@ def _render_code() -> str:
 
 def render_inputs(env: jinja2.Environment, template: str) -> str:
     """A digest of what a template's output depends on besides its context: the
-    templates and code that render it, and the globals a cached page may read."""
-    return digest(_render_code(), template, fingerprint({name: env.globals[name] for name in CACHEABLE_GLOBALS}))
+    templates and code that render it, and every data global (Jinja's own helpers
+    are code) except those a cached page is given its own share of."""
+    data = {name: value for name, value in env.globals.items() if not callable(value) and name not in PER_PAGE_GLOBALS}
+    return digest(_render_code(), template, fingerprint(data))
 
 
 def fingerprint(context: Any) -> bytes:
