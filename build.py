@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import os
 import shutil
 import signal
@@ -242,6 +243,11 @@ def serve(data_dir: Path, docs_dir: Path, config_file: Path, address: str) -> in
 
 
 def main(argv: list[str] | None = None) -> int:
+    # CPython looks for reference cycles after every 700 new objects. A build makes
+    # millions that live to its end (records, cached pages) and few cycles, so most
+    # collections scan the same objects again: after an edit at 1,000 studies, the
+    # render took 2.3 s with the default and 1.9 s with this.
+    gc.set_threshold(100_000, 50, 100)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="validate the data only; write nothing")
