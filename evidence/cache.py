@@ -5,19 +5,23 @@ the code that computes it included, so a rebuild repeats no work whose inputs
 are unchanged, and an entry can never be stale. Deleting the folder is always
 safe: the next build computes everything again.
 
-Entries are pickled: the folder is local and written only by this code."""
+The cache is one SQLite database, cache.sqlite. Entries are pickled: the folder
+is local and written only by this code."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import pickle
+import sqlite3
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-MAX_ENTRIES = 20_000  # per store; the least recently used go first
+LAYOUT_VERSION = 1  # of the database's tables; change it with them
+MAX_BYTES = 256 * 2**20  # per store; past it the least recently used entries go
 
 
 def cache_dir() -> Path:
@@ -39,38 +43,105 @@ def code_digest(*files: Path, versions: Iterable[str] = ()) -> str:
 
 
 class Store:
-    """One cache file: key -> pickled value. Read once; written once, at `save`,
-    if anything was added."""
+    """One kind of cached result (parsed files, citations, pages): key -> value,
+    kept in the cache folder's SQLite database.
+
+    A lookup reads one entry, never the whole store, and additions are written
+    in one transaction at `save`, so a rebuild that changes one page writes one
+    page. Each save also notes which entries the run used and lets the least
+    recently used go once a store outgrows its budget."""
 
     def __init__(self, name: str) -> None:
-        self.path = cache_dir() / f"{name}.pickle"
-        try:
-            self._entries: dict[str, bytes] = pickle.loads(self.path.read_bytes())
-        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
-            self._entries = {}
-        self._used: dict[str, None] = {}
-        self._added = False
+        self.name = name
+        self._added: dict[str, bytes] = {}
+        self._used: set[str] = set()
+        self._db = _connect(cache_dir() / "cache.sqlite")
 
     def get(self, key: str) -> Any | None:
         """A fresh copy of the value, or None."""
-        if key not in self._entries:
-            return None
-        self._used[key] = None
-        return pickle.loads(self._entries[key])
+        data = self._added.get(key)
+        if data is None:
+            row = self._db.execute("SELECT value FROM entries WHERE store = ? AND key = ?", (self.name, key)).fetchone()
+            if row is None:
+                return None
+            data = row[0]
+        self._used.add(key)
+        return pickle.loads(data)
 
     def put(self, key: str, value: Any) -> None:
-        self._entries[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        self._used[key] = None
-        self._added = True
+        self._added[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        self._used.add(key)
 
     def save(self) -> None:
-        """Write the file if anything was added, keeping the entries used most recently."""
-        if not self._added:
+        """Write what was added, mark what was used, and trim the store to its budget."""
+        if not self._added and not self._used:
             return
-        order = [key for key in self._entries if key not in self._used] + list(self._used)
-        kept = {key: self._entries[key] for key in order[-MAX_ENTRIES:]}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_bytes(pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(temporary, self.path)
-        self._added = False
+        now = time.time()
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO entries (store, key, value) VALUES (?, ?, ?)",
+                [(self.name, key, data) for key, data in self._added.items()],
+            )
+            self._db.executemany(
+                "INSERT OR REPLACE INTO usage (store, key, size, used) VALUES (?, ?, ?, ?)",
+                [(self.name, key, len(data), now) for key, data in self._added.items()],
+            )
+            self._db.executemany(
+                "UPDATE usage SET used = ? WHERE store = ? AND key = ?",
+                [(now, self.name, key) for key in self._used if key not in self._added],
+            )
+            # The least recently used go first; what this run used always stays.
+            stale = """SELECT key FROM (SELECT key, used, SUM(size) OVER (ORDER BY used DESC, key) AS total
+                                          FROM usage WHERE store = ?1)
+                       WHERE total > ?2 AND used < ?3"""
+            for table in ("entries", "usage"):
+                self._db.execute(
+                    f"DELETE FROM {table} WHERE store = ?1 AND key IN ({stale})", (self.name, MAX_BYTES, now)
+                )
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._added.clear()
+        self._used.clear()
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """The cache database. One that is damaged, or not a database, is started afresh:
+    it is only a cache."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return _open(path)
+    except sqlite3.DatabaseError:
+        for damaged in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            damaged.unlink(missing_ok=True)
+        return _open(path)
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None, timeout=30)  # autocommit: no transaction is left open
+    try:
+        # Write-ahead logging without a sync per commit: a crash may lose the last
+        # entries, never the database.
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("BEGIN IMMEDIATE")  # two builds starting at once make the tables once
+        if db.execute("PRAGMA user_version").fetchone()[0] != LAYOUT_VERSION:  # made by other code: start afresh
+            db.execute("DROP TABLE IF EXISTS entries")
+            db.execute("DROP TABLE IF EXISTS usage")
+            db.execute(f"PRAGMA user_version = {LAYOUT_VERSION}")
+        # Values are large, so they live apart from the small rows that every run updates.
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS entries (store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,"
+            " PRIMARY KEY (store, key))"
+        )
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS usage (store TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL,"
+            " used REAL NOT NULL, PRIMARY KEY (store, key)) WITHOUT ROWID"
+        )
+        db.execute("COMMIT")
+    except sqlite3.DatabaseError:
+        db.close()
+        raise
+    return db

@@ -219,6 +219,18 @@ def render_comparison(env: jinja2.Environment, site: SiteData) -> dict[str, Page
         ("other", "Dissociation and other effects"), ("effect", "Did naltrexone blunt the effect?"),
         ("certainty", "Certainty"),
     ]  # fmt: skip
+    # Rows are cached like study pages: editing one study re-renders one row.
+    store = Store("rows")
+    shared = render_inputs(env, "comparison-row.md.j2")
+    for row in rows:
+        context = {"row": row, "effect_short": schema.NALTREXONE_EFFECT_SHORT}
+        key = digest(shared, fingerprint(context))
+        html = store.get(key)
+        if html is None:
+            html = render_page(env, "comparison-row.md.j2", "comparison.md", **context)
+            store.put(key, html)
+        row["html"] = Markup(html)
+    store.save()
     keys = [key for row in rows for key in sources_of(row["study"], [])]
     keys += [key for row in rows for key in sources_of(row["data"], [])]
     text = render_page(
@@ -230,7 +242,6 @@ def render_comparison(env: jinja2.Environment, site: SiteData) -> dict[str, Page
         columns=columns,
         filters_json=json.dumps(filters),
         study_list_limit=STUDY_LIST_LIMIT,
-        effect_short=schema.NALTREXONE_EFFECT_SHORT,
         sources=references_of(site, keys),
     )
     description = (
@@ -250,11 +261,11 @@ def render_citations(env: jinja2.Environment, site: SiteData) -> dict[str, Page 
     from evidence import cite
 
     keys = list(site.references)
-    items = [cite.csl_item(key, site.references[key]) for key in keys]
-    bibtex = cite.bibtex_entries(items)
-    files: dict[str, Page | str] = dict(cite.exports(items, "downloads", bibtex))
+    items = {key: cite.csl_item(key, site.references[key]) for key in keys}
+    bibtex = cite.bibtex_entries(items.values())
+    files: dict[str, Page | str] = dict(cite.exports(list(items.values()), "downloads", bibtex))
     for study in site.studies.values():
-        study_items = [cite.csl_item(key, site.references[key]) for key in study_sources(site, study)]
+        study_items = [items[key] for key in study_sources(site, study)]
         files.update(cite.exports(study_items, f"downloads/studies/{study.id}", bibtex))
     text = render_page(env, "citations.md.j2", "citations.md", site=site, keys=keys)
     description = (
@@ -282,13 +293,14 @@ def render_data(env: jinja2.Environment, site: SiteData) -> dict[str, Page | str
     """The Data page and the open data: every record as JSON, its JSON Schema, the comparison as CSV."""
     from evidence import publish
 
+    evidence = publish.evidence(site).model_dump(mode="json")
     files: dict[str, Page | str] = {
-        "downloads/data/evidence.json": publish.to_json(publish.evidence(site)),
+        "downloads/data/evidence.json": publish.json_text(evidence),
         "downloads/data/evidence.schema.json": publish.json_schema(),
         "downloads/data/comparison.csv": publish.comparison_csv(site),
     }
-    for study_id, study in site.studies.items():
-        files[f"downloads/data/studies/{study_id}.json"] = publish.to_json(study)
+    for study_id, study in evidence["studies"].items():
+        files[f"downloads/data/studies/{study_id}.json"] = publish.json_text(study)
     text = render_page(env, "data.md.j2", "about/data.md", site=site, licence=publish.DATA_LICENCE,
                        licence_url=publish.DATA_LICENCE_URL, studies=ordered_studies(site))  # fmt: skip
     description = "The site's data for reuse: JSON, JSON Schema and CSV, and their licence."

@@ -14,7 +14,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 import orjson
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from evidence import schema
 from evidence.schema import (
@@ -77,10 +77,6 @@ def json_text(data: Any) -> str:
     writes what `json.dumps(indent=2, sort_keys=True, ensure_ascii=False)` would;
     the standard library falls back to pure Python whenever it indents."""
     return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
-
-
-def to_json(model: BaseModel | dict[str, Any]) -> str:
-    return json_text(model.model_dump(mode="json") if isinstance(model, BaseModel) else model)
 
 
 def json_schema() -> str:

@@ -28,7 +28,7 @@ from markupsafe import Markup
 from pydantic import BaseModel
 
 from evidence import cite, schema
-from evidence.cache import code_digest, digest
+from evidence.cache import Store, code_digest, digest
 from evidence.schema import Reference, Study
 from evidence.validate import SiteData, format_number, iter_facts
 
@@ -97,15 +97,41 @@ def _finalize(value: Any) -> Any:
     return Markup(escape_text(format_number(value) if isinstance(value, float) else value))
 
 
+ENVIRONMENT_SETTINGS: dict[str, Any] = {
+    "undefined": jinja2.StrictUndefined,
+    "autoescape": True,
+    "finalize": _finalize,
+    "keep_trailing_newline": True,
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+}
+
+
+class CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled templates, kept in the build cache, so that a build does not compile
+    every template again. Jinja keys them by template source only; this key adds the
+    Jinja version and the settings above, which change the compiled code too."""
+
+    def __init__(self) -> None:
+        self.store = Store("templates")
+        described = (
+            f"{name}={getattr(value, '__qualname__', value)!r}" for name, value in ENVIRONMENT_SETTINGS.items()
+        )
+        self.version = digest(jinja2.__version__, *described)
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self.store.get(digest(self.version, bucket.key, bucket.checksum))
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.store.put(digest(self.version, bucket.key, bucket.checksum), bucket.bytecode_to_string())
+        self.store.save()
+
+
 def make_environment(site: SiteData | None = None, *, directory_urls: bool = True) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        undefined=jinja2.StrictUndefined,
-        autoescape=True,
-        finalize=_finalize,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
+        loader=jinja2.FileSystemLoader(TEMPLATES), bytecode_cache=CompiledTemplates(), **ENVIRONMENT_SETTINGS
     )
     env.globals.update(
         vocab={name: labels for name, (_, labels) in schema.VOCABULARIES.items()},
@@ -259,11 +285,11 @@ def reference_links(reference: Reference) -> Markup:
 
 def sources_of(record: BaseModel, extra: list[str]) -> list[str]:
     """Reference ids a record relies on, in order of first use."""
-    keys = list(extra)
+    keys = dict.fromkeys(extra)
     for _, fact in iter_facts(record):
-        if fact.source and fact.source not in keys:
-            keys.append(fact.source)
-    return keys
+        if fact.source:
+            keys[fact.source] = None
+    return list(keys)
 
 
 def ordered_studies(site: SiteData) -> list[Study]:
@@ -448,20 +474,34 @@ def render_site(site: SiteData, *, directory_urls: bool = True) -> dict[str, str
     except Exception as error:  # a template bug: report where, not a traceback
         raise RenderError(f"{_template_location(error)}: {type(error).__name__}: {error}") from error
     pages = {path: page for path, page in rendered.items() if isinstance(page, Page)}
-    matter = front_matter(pages, site, directory_urls)
+    heads = front_matter_text(front_matter(pages, site, directory_urls))
     files: dict[str, str] = {GENERATED_CONFIG: render_config(site, pages)}
     for path, page in rendered.items():
         if isinstance(page, Page):
-            head = yaml.dump(
-                matter[path], Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True, width=1_000_000
-            )
-            files[path] = f"---\n# {GENERATED_MARKER}\n{head}---\n{page.text}"
+            files[path] = f"---\n# {GENERATED_MARKER}\n{heads[path]}---\n{page.text}"
         elif path.startswith(GENERATED_FOLDERS):
             files[path] = page
         else:
             files[path] = f"{MARKER_LINES[Path(path).suffix].format(GENERATED_MARKER)}\n{page}"
     files[GENERATED_CONFIG] = f"# {GENERATED_MARKER}\n{files[GENERATED_CONFIG]}"
     return files
+
+
+def front_matter_text(matter: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Each page's front matter as YAML. Dumping it is slow, and little of it changes
+    between builds, so the text is cached by its content."""
+    store = Store("pages")
+    version = digest("front matter", yaml.__version__)
+    heads = {}
+    for path, data in matter.items():
+        key = digest(version, orjson.dumps(data))
+        head = store.get(key)
+        if head is None:
+            head = yaml.dump(data, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True, width=1_000_000)
+            store.put(key, head)
+        heads[path] = head
+    store.save()
+    return heads
 
 
 def render_config(site: SiteData, pages: dict[str, Page]) -> str:

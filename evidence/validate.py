@@ -6,9 +6,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import difflib
+import functools
+import typing
 from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, RootModel, TypeAdapter, ValidationError
 
@@ -276,7 +278,7 @@ def iter_facts(value: Any, loc: Loc = ()) -> Iterator[tuple[Loc, Fact[Any]]]:
     if isinstance(value, Fact):
         yield loc, value
     elif isinstance(value, BaseModel):
-        for name in type(value).model_fields:
+        for name in _fields_with_records(type(value)):
             yield from iter_facts(getattr(value, name), (*loc, name))
     elif isinstance(value, list):
         for index, item in enumerate(value):
@@ -284,6 +286,23 @@ def iter_facts(value: Any, loc: Loc = ()) -> Iterator[tuple[Loc, Fact[Any]]]:
     elif isinstance(value, dict):
         for key, item in value.items():
             yield from iter_facts(item, (*loc, key))
+
+
+@functools.cache
+def _fields_with_records(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of a record type that can hold a Fact. Text, numbers, dates and
+    vocabularies cannot, and are not walked: the site's pages walk every record
+    several times."""
+    return tuple(name for name, field in model.model_fields.items() if _may_hold_record(field.annotation))
+
+
+def _may_hold_record(annotation: Any) -> bool:
+    arguments = typing.get_args(annotation)
+    if arguments:  # list[X], dict[K, V], X | None, Annotated[X, ...]
+        return any(_may_hold_record(argument) for argument in arguments)
+    if annotation is Any or isinstance(annotation, TypeVar):
+        return True
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
 def check_fact(fact: Fact[Any], references: set[str] | None) -> Iterator[tuple[str, str]]:

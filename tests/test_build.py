@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -14,7 +15,7 @@ import pytest
 from conftest import FIXTURE_DATA, GOLDEN, ROOT, snapshot
 
 import build
-from evidence import load, render, validate
+from evidence import cache, load, render, validate
 
 BROKEN = ROOT / "tests" / "broken"
 
@@ -130,7 +131,9 @@ def test_a_build_from_the_cache_matches_a_build_without_it(project: Path, monkey
     monkeypatch.setenv("EVIDENCE_CACHE", str(project / "cache"))
     assert build.main(["--data", "data", "--docs", "docs"]) == 0
     first = snapshot(project / "docs")
-    assert {p.name for p in (project / "cache").iterdir()} == {"documents.pickle", "citations.pickle", "pages.pickle"}
+    with sqlite3.connect(project / "cache" / "cache.sqlite") as db:
+        stores = {name for (name,) in db.execute("SELECT DISTINCT store FROM entries")}
+    assert stores == {"documents", "citations", "pages", "rows", "templates"}
     shutil.rmtree(project / "docs" / "studies")
 
     assert build.main(["--data", "data", "--docs", "docs"]) == 0
@@ -154,6 +157,39 @@ def test_an_edit_reaches_every_page_that_shows_it_through_the_cache(
     assert build.main(["--data", "data", "--docs", "docs"]) == 0
     assert "A Fixture Trial of Paired Drugs" in page.read_text()
     assert "Drug Pairs" not in page.read_text()
+
+
+def test_a_damaged_cache_is_started_afresh(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache is only a cache: a file in its place that is not a database costs
+    a full build, not a failed one."""
+    monkeypatch.setenv("EVIDENCE_CACHE", str(project / "cache"))
+    (project / "cache").mkdir()
+    (project / "cache" / "cache.sqlite").write_bytes(b"not a database\n" * 100)
+    assert build.main(["--data", "data", "--docs", "docs"]) == 0
+    first = snapshot(project / "docs")
+    shutil.rmtree(project / "docs" / "studies")
+
+    assert build.main(["--data", "data", "--docs", "docs"]) == 0  # from the new cache
+    assert snapshot(project / "docs") == first
+
+
+def test_the_cache_keeps_what_the_last_run_used_and_lets_the_least_recent_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EVIDENCE_CACHE", str(tmp_path))
+    monkeypatch.setattr(cache, "MAX_BYTES", 2_500)  # room for two of the values below
+    store = cache.Store("pages")
+    for key in ("oldest", "older"):
+        store.put(key, "x" * 1_000)
+        store.save()
+    store = cache.Store("pages")
+    assert store.get("oldest") == "x" * 1_000
+    store.put("new", "y" * 1_000)
+    store.save()  # over budget: "older" is the least recently used
+
+    store = cache.Store("pages")
+    assert (store.get("oldest"), store.get("older"), store.get("new")) == ("x" * 1_000, None, "y" * 1_000)
+    assert cache.Store("rows").get("new") is None  # each store is apart
 
 
 def test_a_cached_page_cannot_be_given_the_whole_site() -> None:
