@@ -20,6 +20,7 @@ from evidence import schema
 from evidence.cache import Store, digest
 from evidence.render import (
     PER_PAGE_GLOBALS,
+    REFERENCE_PAGE_SIZE,
     STUDY_LIST_LIMIT,
     Page,
     escape_text,
@@ -174,8 +175,13 @@ def render_registrations(env: jinja2.Environment, site: SiteData) -> dict[str, P
     return {"registrations.md": page}
 
 
-def render_comparison(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
-    """The comparison page: table rows, filters, certainty, reasons and protocols."""
+def render_comparison(env: jinja2.Environment, site: SiteData) -> dict[str, Page | str]:
+    """The comparison page: table rows, filters, certainty, reasons and protocols.
+
+    Past STUDY_LIST_LIMIT studies the page holds the table's first page of rows, and
+    the others go to a script that the page loads once a reader pages, sorts or
+    filters (paginate.js): a thousand rows are megabytes a phone would parse on
+    every visit."""
     comparison = site.comparison
     levels = list(schema.CERTAINTY_LABELS)
     rows = []
@@ -212,6 +218,13 @@ def render_comparison(env: jinja2.Environment, site: SiteData) -> dict[str, Page
         {"key": "naltrexone", "label": "Naltrexone", "options": {"oral": "By mouth", "intramuscular": "Injected"}},
         {"key": "effect", "label": "Naltrexone blunted the effect", "options": schema.NALTREXONE_EFFECT_SHORT},
     ]
+    present = {
+        "aud": {row["aud"] for row in rows},
+        "naltrexone": {row["naltrexone_route"] for row in rows},
+        "effect": {row["study"].naltrexone_effect.value for row in rows},
+    }
+    for spec in filters:  # only the options some row has: on a long table, most rows are not in the page
+        spec["options"] = {value: label for value, label in spec["options"].items() if value in present[spec["key"]]}
     columns = [
         ("study", "Study"), ("design", "Design and control"), ("population", "Population"),
         ("participants", "Participants"), ("naltrexone", "Naltrexone"), ("ketamine", "Ketamine"),
@@ -242,6 +255,7 @@ def render_comparison(env: jinja2.Environment, site: SiteData) -> dict[str, Page
         columns=columns,
         filters_json=json.dumps(filters),
         study_list_limit=STUDY_LIST_LIMIT,
+        more_rows_script=MORE_ROWS_SCRIPT,
         sources=references_of(site, keys),
     )
     description = (
@@ -249,7 +263,14 @@ def render_comparison(env: jinja2.Environment, site: SiteData) -> dict[str, Page
     )
     # The table needs the width the table of contents would take.
     page = Page(text, "Comparison", description, site.last_reviewed, None, tuple(dict.fromkeys(keys)), hide=("toc",))
-    return {"comparison.md": page}
+    files: dict[str, Page | str] = {"comparison.md": page}
+    if len(rows) > STUDY_LIST_LIMIT:
+        later = [str(row["html"]) for row in rows[STUDY_LIST_LIMIT:]]
+        files[MORE_ROWS_SCRIPT] = f"window.MORE_ROWS = {json.dumps(later, ensure_ascii=False)};\n"
+    return files
+
+
+MORE_ROWS_SCRIPT = "assets/comparison-rows.js"
 
 
 def _yes_no(fact: Fact[bool]) -> str:
@@ -267,7 +288,7 @@ def render_citations(env: jinja2.Environment, site: SiteData) -> dict[str, Page 
     for study in site.studies.values():
         study_items = [items[key] for key in study_sources(site, study)]
         files.update(cite.exports(study_items, f"downloads/studies/{study.id}", bibtex))
-    text = render_page(env, "citations.md.j2", "citations.md", site=site, keys=keys)
+    text = render_page(env, "citations.md.j2", "citations.md", site=site, keys=keys, page_size=REFERENCE_PAGE_SIZE)
     description = (
         "Every reference the site rests on, numbered and formatted in AMA style, with BibTeX, RIS and CSL-JSON."
     )

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from conftest import ROOT, copy_sources, serving
+from playwright.sync_api import expect
 
 PAGES = [
     "",
@@ -280,20 +281,57 @@ def test_long_comparison_table_is_paged_and_links_find_their_row(page: Any, larg
     page.goto(f"{large_site}/comparison/")
     assert len(visible_rows(page)) == 25
     assert "Page 1 of 3 (60 in all)" in page.locator(".pager").first.inner_text()
-    page.get_by_role("button", name="Next page").first.click()
-    assert "Page 2 of 3" in page.locator(".pager").first.inner_text()
+    page.get_by_role("button", name="Next page").first.click()  # loads the later rows
+    expect(page.locator(".pager").first).to_contain_text("Page 2 of 3")
+    assert visible_rows(page)[0] == "compare-synthetic-00025"
     page.goto(f"{large_site}/comparison/#compare-synthetic-00055")
+    page.locator("#compare-synthetic-00055").wait_for()
     assert page.locator("#compare-synthetic-00055").is_visible()
     assert "Page 3 of 3" in page.locator(".pager").first.inner_text()
+    assert page.get_by_role("button", name="Copy link to the Synthetic et al. 1955 row").count() == 1
     page.emulate_media(media="print")
     page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
     assert len(visible_rows(page)) == 60, "a printed handout holds every row"
 
 
+def test_long_comparison_table_loads_later_rows_only_when_asked(page: Any, large_site: str) -> None:
+    """The page holds the first 25 rows; the other rows are fetched only once a reader
+    sorts, filters or pages (a phone should not parse 1,000 rows on every visit).
+    Sorting reaches every row: sorted descending, the last row comes first."""
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{large_site}/comparison/")
+    assert "synthetic-00059" not in page.content()
+    assert page.locator("table.comparison tr[id]").count() == 25
+    assert not [url for url in requested if "comparison-rows" in url]
+    page.get_by_role("button", name="Sort by Study").click()
+    page.get_by_role("button", name="Sort by Study").click()
+    page.wait_for_function("document.querySelector('table.comparison tbody tr').id === 'compare-synthetic-00059'")
+    assert len(visible_rows(page)) == 25
+    assert "Page 1 of 3 (60 in all)" in page.locator(".pager").first.inner_text()
+    page.select_option("#filter-aud", index=1)  # the one value the synthetic rows share
+    assert "Showing 60 of 60 studies." in page.locator(".comparison-status").inner_text()
+    page.goto(f"{large_site}/comparison/")
+    page.select_option("#filter-aud", index=1)  # a filter, too, loads the later rows before counting
+    expect(page.locator(".comparison-status")).to_have_text("Showing 60 of 60 studies.")
+
+
+def test_long_comparison_table_without_javascript_says_where_the_rest_is(browser: Any, large_site: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{large_site}/comparison/")
+    assert page.locator("table.comparison tbody tr").count() == 25
+    assert "shows its first 25 of 60 studies" in page.locator("article").inner_text()
+    context.close()
+
+
 def test_long_reference_list_is_paged(page: Any, large_site: str) -> None:
-    """With 60 studies the citations page shows 50 references a page, and a link to a reference finds it."""
+    """With 60 studies the citations page shows 50 references a page, each with its own
+    number, and a link to a reference finds it."""
     page.goto(f"{large_site}/citations/")
-    shown = page.eval_on_selector_all("article ol > li", "items => items.filter(i => !i.hidden).length")
-    assert shown == 50
+    assert page.locator("article ol.reference-list > li").count() == 50
+    page.get_by_role("button", name="Next page").first.click()
+    numbers = page.eval_on_selector_all("article ol.reference-list > li", "items => items.map(i => i.value)")
+    assert numbers[0] == 51, "page 2 starts at reference 51, not at 1"
     page.goto(f"{large_site}/citations/#ref-synthetic-00059-paper")
     assert page.locator("li:has(#ref-synthetic-00059-paper)").is_visible()

@@ -444,8 +444,9 @@ def test_protocols_are_inline_svg_with_a_text_alternative(site: Path) -> None:
 def citations_page_numbers(site: Path) -> dict[str, str]:
     """Reference id -> its number, as the citations page lists them."""
     html = (site / "citations" / "index.html").read_text(encoding="utf-8")
-    items = re.findall(r'<li><span id="ref-([a-z0-9-]+)"></span>', html)
-    return {key: str(number) for number, key in enumerate(items, 1)}
+    items = re.findall(r'<li value="(\d+)"><span id="ref-([a-z0-9-]+)"></span>', html)
+    assert [int(number) for number, _ in items] == list(range(1, len(items) + 1))
+    return {key: number for number, key in items}
 
 
 def test_citations_page_lists_every_reference_with_an_anchor(site: Path) -> None:

@@ -1,11 +1,8 @@
-// The citations page lists every reference; a long list is shown 50 at a time.
+// The citations page lists every reference; a long list is shown a page at a time
+// (see paginate.js and data-page-size in templates/citations.md.j2).
 (function () {
   "use strict";
-  var first = document.querySelector("article ol li > span[id^='ref-']");
-  if (!first || !window.paginate) return;
-  var list = first.closest("ol");
-  window.paginate({
-    items: function () { return Array.prototype.slice.call(list.children); },
-    size: 50, before: list, itemSelector: "li", label: "Pages of the reference list",
-  });
+  var list = document.querySelector("article ol.reference-list");
+  if (!list || !window.paginate) return;
+  window.paginate({ container: list, before: list, label: "Pages of the reference list" });
 })();

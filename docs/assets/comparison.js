@@ -1,13 +1,16 @@
 // Sorting and filtering for the comparison table. Without JavaScript the table is
-// complete and readable; this script only adds controls. Rows keep their ids
-// (compare-<study>), so a link to a row works in any order and under any filter
-// that shows it. Filters are described by the table's data-filters attribute.
+// readable (past 25 studies, its first page); this script only adds controls. Rows
+// keep their ids (compare-<study>), so a link to a row works in any order and under
+// any filter that shows it. Filters are described by the table's data-filters
+// attribute, which lists only the options some row has.
 (function () {
   "use strict";
 
   document.querySelectorAll("table.comparison").forEach(function (table) {
     var body = table.tBodies[0];
-    var rows = Array.prototype.slice.call(body.rows);
+    var rows = Array.prototype.slice.call(body.rows);  // every row at hand, in the page's order
+    var total = Number(table.getAttribute("data-total")) || rows.length;
+    table.addEventListener("itemsadded", function (event) { rows = rows.concat(event.detail); });
     var filters = JSON.parse(table.getAttribute("data-filters") || "[]");
     var status = document.createElement("p");
     status.className = "comparison-status";
@@ -32,7 +35,6 @@
       all.textContent = "All";
       select.appendChild(all);
       Object.keys(filter.options).forEach(function (value) {
-        if (!rows.some(function (row) { return row.getAttribute("data-" + filter.key) === value; })) return;
         var option = document.createElement("option");
         option.value = value;
         option.textContent = filter.options[value];
@@ -57,20 +59,31 @@
       });
     }
 
-    // A long table is shown 25 rows at a time (see paginate.js); filters apply to all rows.
+    // A long table is shown a page at a time (see paginate.js); filters and sorting apply
+    // to every row, and the first use of either loads the rows of later pages.
     var pager = window.paginate ? window.paginate({
-      items: function () { return Array.prototype.slice.call(body.rows); },
-      size: 25, visible: matches, before: wrap, itemSelector: "tr", label: "Pages of the comparison table",
+      container: body, visible: matches, before: wrap, label: "Pages of the comparison table",
     }) : null;
 
     function apply() {
-      var shown = rows.filter(matches).length;
-      if (pager) {
-        pager.refresh();
-      } else {
-        rows.forEach(function (row) { row.hidden = !matches(row); });
+      if (!Object.keys(chosen).some(function (key) { return chosen[key]; })) {
+        if (pager) pager.refresh();
+        rows.forEach(function (row) { row.hidden = false; });
+        status.textContent = "Showing all " + total + " studies.";
+        return;
       }
-      status.textContent = "Showing " + shown + " of " + rows.length + " studies.";
+      whenComplete(function () {
+        if (pager) {
+          pager.refresh();
+        } else {
+          rows.forEach(function (row) { row.hidden = !matches(row); });
+        }
+        status.textContent = "Showing " + rows.filter(matches).length + " of " + total + " studies.";
+      });
+    }
+
+    function whenComplete(action) {
+      if (pager) pager.items(function () { action(); }); else action();
     }
 
     // --- Sorting -------------------------------------------------------------------
@@ -84,19 +97,27 @@
       header.textContent = "";
       header.appendChild(button);
       button.addEventListener("click", function () {
-        var ascending = header.getAttribute("aria-sort") !== "ascending";
-        headers.forEach(function (other) { other.removeAttribute("aria-sort"); });
-        header.setAttribute("aria-sort", ascending ? "ascending" : "descending");
-        var keyed = rows.map(function (row, index) { return { row: row, key: sortKey(row.cells[column]), index: index }; });
-        keyed.sort(function (a, b) {
-          var order = compare(a.key, b.key) || a.index - b.index;
-          return ascending ? order : -order;
-        });
-        keyed.forEach(function (item) { body.appendChild(item.row); });
-        if (pager) pager.refresh();
-        status.textContent = "Sorted by " + header.textContent.trim() + (ascending ? ", ascending." : ", descending.");
+        whenComplete(function () { sort(header, column); });
       });
     });
+
+    function sort(header, column) {
+      var ascending = header.getAttribute("aria-sort") !== "ascending";
+      headers.forEach(function (other) { other.removeAttribute("aria-sort"); });
+      header.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+      var keyed = rows.map(function (row, index) { return { row: row, key: sortKey(row.cells[column]), index: index }; });
+      keyed.sort(function (a, b) {
+        var order = compare(a.key, b.key) || a.index - b.index;
+        return ascending ? order : -order;
+      });
+      var sorted = keyed.map(function (item) { return item.row; });
+      if (pager) {
+        pager.order(sorted);
+      } else {
+        sorted.forEach(function (row) { body.appendChild(row); });
+      }
+      status.textContent = "Sorted by " + header.textContent.trim() + (ascending ? ", ascending." : ", descending.");
+    }
 
     function sortKey(cell) {
       var value = cell.getAttribute("data-sort");

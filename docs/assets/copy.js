@@ -74,8 +74,13 @@
       heading.appendChild(linkButton(heading.id, "the section " + title));
     });
   }
-  document.querySelectorAll("table.comparison tbody tr[id]").forEach(function (row) {
+  function rowButton(row) {
     var name = row.querySelector("th a").textContent.trim();
     row.querySelector("th").appendChild(linkButton(row.id, "the " + name + " row"));
+  }
+  // Rows of a long table's later pages arrive when paginate.js loads them.
+  document.querySelectorAll("table.comparison").forEach(function (table) {
+    Array.prototype.slice.call(table.tBodies[0].rows).forEach(rowButton);
+    table.addEventListener("itemsadded", function (event) { event.detail.forEach(rowButton); });
   });
 })();
