@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import html
 import importlib.metadata
-import json
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 
 import citeproc
 import citeproc.model
+import orjson
 import rispy
 from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
 from citeproc.source.json import CiteProcJSON
@@ -118,7 +118,8 @@ def format_bibliography(items: list[dict[str, Any]], style: str, *, as_html: boo
     citeproc's slow work on every build after the first."""
     store = Store("citations")
     version = _style_version(style)
-    keys = [digest(version, str(as_html), json.dumps(item, sort_keys=True)) for item in items]
+    keys = [digest(version, str(as_html), orjson.dumps(item, option=orjson.OPT_SORT_KEYS)) for item in items]
+    store.prefetch(keys)
     entries = {key: store.get(key) for key in keys}
     missing = [(item, key) for item, key in zip(items, keys, strict=True) if entries[key] is None]
     if missing:
@@ -126,7 +127,7 @@ def format_bibliography(items: list[dict[str, Any]], style: str, *, as_html: boo
         for (_, key), entry in zip(missing, formatted, strict=True):
             store.put(key, entry)
             entries[key] = entry
-        store.save()
+    store.save()
     return [str(entries[key]) for key in keys]
 
 
@@ -167,9 +168,10 @@ def bibtex_entries(items: Iterable[dict[str, Any]]) -> dict[str, str]:
     encoding is slow, so entries are cached (cache.py) like formatted citations."""
     store = Store("citations")
     version = _bibtex_version()
+    keyed = [(digest(version, "bibtex", orjson.dumps(item, option=orjson.OPT_SORT_KEYS)), item) for item in items]
+    store.prefetch(key for key, _ in keyed)
     entries = {}
-    for item in items:
-        key = digest(version, "bibtex", json.dumps(item, sort_keys=True))
+    for key, item in keyed:
         entry = store.get(key)
         if entry is None:
             entry = _bibtex_entry(item)

@@ -17,20 +17,17 @@ from markupsafe import Markup
 from pydantic import BaseModel
 
 from evidence import schema
-from evidence.cache import Store, digest
 from evidence.render import (
     PER_PAGE_GLOBALS,
     REFERENCE_PAGE_SIZE,
     STUDY_LIST_LIMIT,
     Page,
     escape_text,
-    fingerprint,
     ordered_studies,
-    render_inputs,
+    render_cached,
     render_page,
     site_url,
     sources_of,
-    study_sources,
     year_of,
 )
 from evidence.schema import Fact, Reference
@@ -38,7 +35,9 @@ from evidence.validate import SiteData
 
 
 def render_home(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
-    text = render_page(env, "home.md.j2", "index.md", site=site, studies=ordered_studies(site))
+    text = render_page(
+        env, "home.md.j2", "index.md", site=site, studies=ordered_studies(site), study_list_limit=STUDY_LIST_LIMIT
+    )
     description = " ".join(site.info.question.split())
     return {"index.md": Page(text, site.info.title, description, site.last_reviewed)}
 
@@ -67,13 +66,12 @@ def render_study_pages(env: jinja2.Environment, site: SiteData) -> dict[str, Pag
             changes_of.setdefault(record, []).append((len(site.changes) - i, change))
     # A study page is given only what it shows, never the whole site, so that it
     # can be cached by its inputs: editing one study re-renders one study page.
-    store = Store("pages")
-    shared = render_inputs(env, "study.md.j2")
+    contexts = []
     for study in site.studies.values():
         path = f"studies/{study.id}.md"
         registration = site.registrations.get(study.registration.value or "")
         commentary = commentary_of.get(study.id, {})
-        sources = study_sources(site, study)
+        sources = site.study_sources[study.id]
         claims = claims_of.get(study.id, {})
         replied_to = {
             item.responds_to: site.commentary[item.responds_to].reference
@@ -96,17 +94,14 @@ def render_study_pages(env: jinja2.Environment, site: SiteData) -> dict[str, Pag
             "replied_to": replied_to,
             **{name: {key: env.globals[name][key] for key in sources} for name in PER_PAGE_GLOBALS},
         }
-        key = digest(shared, path, fingerprint(context))
-        text = store.get(key)
-        if text is None:
-            text = render_page(env, "study.md.j2", path, **context)
-            store.put(key, text)
-        description = f"{study.label}: {study.headline}. Every fact with its source."
+        contexts.append((path, context))
+    texts = render_cached(env, "study.md.j2", "pages", contexts)
+    for study, text in zip(site.studies.values(), texts, strict=True):
         title = f"{study.label}: {study.headline}"
-        pages[path] = Page(
-            text, title, description, study.last_reviewed, study.reference, tuple(dict.fromkeys(sources))
+        description = f"{title}. Every fact with its source."
+        pages[f"studies/{study.id}.md"] = Page(
+            text, title, description, study.last_reviewed, study.reference, tuple(site.study_sources[study.id])
         )
-    store.save()
     return pages
 
 
@@ -233,17 +228,9 @@ def render_comparison(env: jinja2.Environment, site: SiteData) -> dict[str, Page
         ("certainty", "Certainty"),
     ]  # fmt: skip
     # Rows are cached like study pages: editing one study re-renders one row.
-    store = Store("rows")
-    shared = render_inputs(env, "comparison-row.md.j2")
-    for row in rows:
-        context = {"row": row, "effect_short": schema.NALTREXONE_EFFECT_SHORT}
-        key = digest(shared, fingerprint(context))
-        html = store.get(key)
-        if html is None:
-            html = render_page(env, "comparison-row.md.j2", "comparison.md", **context)
-            store.put(key, html)
+    contexts = [("comparison.md", {"row": row, "effect_short": schema.NALTREXONE_EFFECT_SHORT}) for row in rows]
+    for row, html in zip(rows, render_cached(env, "comparison-row.md.j2", "rows", contexts), strict=True):
         row["html"] = Markup(html)
-    store.save()
     keys = [key for row in rows for key in sources_of(row["study"], [])]
     keys += [key for row in rows for key in sources_of(row["data"], [])]
     text = render_page(
@@ -286,7 +273,7 @@ def render_citations(env: jinja2.Environment, site: SiteData) -> dict[str, Page 
     bibtex = cite.bibtex_entries(items.values())
     files: dict[str, Page | str] = dict(cite.exports(list(items.values()), "downloads", bibtex))
     for study in site.studies.values():
-        study_items = [items[key] for key in study_sources(site, study)]
+        study_items = [items[key] for key in site.study_sources[study.id]]
         files.update(cite.exports(study_items, f"downloads/studies/{study.id}", bibtex))
     text = render_page(env, "citations.md.j2", "citations.md", site=site, keys=keys, page_size=REFERENCE_PAGE_SIZE)
     description = (

@@ -10,13 +10,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
 import orjson
+import pydantic
 from pydantic import Field
 
 from evidence import schema
+from evidence.cache import Store, code_digest
 from evidence.schema import (
     Change,
     Claim,
@@ -80,10 +83,18 @@ def json_text(data: Any) -> str:
 
 
 def json_schema() -> str:
-    """The JSON Schema of `evidence.json`, from the pydantic models."""
-    document = Evidence.model_json_schema()
-    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    return json_text(document)
+    """The JSON Schema of `evidence.json`, from the pydantic models. Pydantic takes a
+    tenth of a second to make it, so it is cached, keyed by the code that makes it."""
+    store = Store("pages")
+    key = code_digest(Path(schema.__file__), Path(__file__), versions=["json schema", pydantic.VERSION])
+    text = store.get(key)
+    if text is None:
+        document = Evidence.model_json_schema()
+        document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        text = json_text(document)
+        store.put(key, text)
+    store.save()
+    return str(text)
 
 
 def _cell(fact: Fact[Any] | None, labels: dict[str, str] | None = None) -> str:

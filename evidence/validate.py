@@ -57,6 +57,23 @@ class SiteData:
     def last_reviewed(self) -> dt.date:
         return max(study.last_reviewed for study in self.studies.values())
 
+    @functools.cached_property
+    def study_sources(self) -> dict[str, list[str]]:
+        """The references each study's page cites, once each, in the order the page
+        cites them: its paper and registration, the sources of its facts and its
+        registration's, then the commentary on it. Several pages need them."""
+        discussed: dict[str, list[str]] = {}
+        for item in self.commentary.values():
+            for study_id in item.discusses:
+                discussed.setdefault(study_id, []).append(item.reference)
+        sources = {}
+        for study in self.studies.values():
+            registration = self.registrations.get(study.registration.value or "")
+            keys = sources_of(study, [study.reference] + ([registration.reference] if registration else []))
+            keys += sources_of(registration, []) if registration else []
+            sources[study.id] = list(dict.fromkeys(keys + discussed.get(study.id, [])))
+        return sources
+
 
 def _type_name(value: Any) -> str:
     return {
@@ -286,6 +303,15 @@ def iter_facts(value: Any, loc: Loc = ()) -> Iterator[tuple[Loc, Fact[Any]]]:
     elif isinstance(value, dict):
         for key, item in value.items():
             yield from iter_facts(item, (*loc, key))
+
+
+def sources_of(record: BaseModel, extra: list[str]) -> list[str]:
+    """Reference ids a record relies on (`extra`, then its facts' sources), in order of first use."""
+    keys = dict.fromkeys(extra)
+    for _, fact in iter_facts(record):
+        if fact.source:
+            keys[fact.source] = None
+    return list(keys)
 
 
 @functools.cache
