@@ -125,6 +125,19 @@ def test_unchanged_pages_keep_their_modification_time(project: Path) -> None:
     assert changed == {"studies/fixture-trial.md"}
 
 
+def test_a_generated_page_edited_by_hand_is_restored(project: Path) -> None:
+    """The build skips reading files it knows it wrote; a hand edit, even one that keeps
+    the file's size, changes its modification time, and the page is written again."""
+    assert build.main(["--data", "data", "--docs", "docs"]) == 0
+    page = project / "docs" / "studies" / "fixture-trial.md"
+    generated = page.read_text()
+    page.write_text(generated.replace("Fixture", "Mixture"))
+    assert len(page.read_bytes()) == len(generated.encode())
+
+    assert build.main(["--data", "data", "--docs", "docs"]) == 0
+    assert page.read_text() == generated
+
+
 def test_a_build_from_the_cache_matches_a_build_without_it(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The second build reads parsed files, citations and study pages from the cache;
     its pages are byte for byte those of the first, which had an empty cache."""
@@ -133,7 +146,7 @@ def test_a_build_from_the_cache_matches_a_build_without_it(project: Path, monkey
     first = snapshot(project / "docs")
     with sqlite3.connect(project / "cache" / "cache.sqlite") as db:
         stores = {name for (name,) in db.execute("SELECT DISTINCT store FROM entries")}
-    assert stores == {"documents", "citations", "pages", "rows", "templates"}
+    assert stores == {"documents", "citations", "pages", "rows", "templates", "written"}
     shutil.rmtree(project / "docs" / "studies")
 
     assert build.main(["--data", "data", "--docs", "docs"]) == 0
