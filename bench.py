@@ -219,11 +219,10 @@ def report(figures: dict[str, Any], runs: int) -> None:
     studies = figures["studies"]
     at_scale = studies >= 1000
     share_ok = figures["render_share"] <= TARGETS["render_share"]
-    first_ok = figures["first_share"] <= TARGETS["render_share"]
     print(f"N = {studies} studies: a first build (empty cache), then the median of {runs} rebuild(s), "
           "each after an edit to one study")  # fmt: skip
     print(f"  render, first build      {figures['first']:8.2f} s   share {figures['first_share']:6.1%}   "
-          f"target <= 5%: {verdict(first_ok, at_scale)}")  # fmt: skip
+          "(empty cache: every citation formatted; reported, not one of the runs judged below)")  # fmt: skip
     print(f"  render (build.py)        {figures['render']:8.2f} s")
     print(f"  MkDocs                   {figures['mkdocs']:8.2f} s")
     print(f"  total                    {figures['total']:8.2f} s")
