@@ -17,7 +17,7 @@ import os
 import pickle
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +93,20 @@ class Store:
     def put(self, key: str, value: Any) -> None:
         self._added[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
+    def values(self, keys: Sequence[str], make: Callable[[int], Any]) -> list[Any]:
+        """The value under each key, in order, read in one query; where one is missing,
+        `make(index)` makes it and it is kept. Then `save`."""
+        self.prefetch(keys)
+        values = []
+        for index, key in enumerate(keys):
+            value = self.get(key)
+            if value is None:
+                value = make(index)
+                self.put(key, value)
+            values.append(value)
+        self.save()
+        return values
+
     def save(self) -> None:
         """Write what was added, mark what was used, and trim the store to its budget."""
         if not self._added and not self._used:
@@ -112,21 +126,27 @@ class Store:
                 "UPDATE usage SET used = ? WHERE store = ? AND key = ?",
                 [(now, self.name, key) for key in self._used if key not in self._added],
             )
-            # Past the budget the least recently used go first; what was used within the hour stays.
-            stale = """SELECT key FROM (SELECT key, used, SUM(size) OVER (ORDER BY used DESC, key) AS total
-                                          FROM usage WHERE store = ?1)
-                       WHERE total > ?2 AND used < ?3"""
-            size = self._db.execute("SELECT SUM(size) FROM usage WHERE store = ?", (self.name,)).fetchone()[0] or 0
-            for table in ("entries", "usage") if self._added and size > MAX_BYTES else ():
-                self._db.execute(
-                    f"DELETE FROM {table} WHERE store = ?1 AND key IN ({stale})", (self.name, MAX_BYTES, now - RECENT)
-                )
+            if self._added:
+                self._trim(now)
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
         self._added.clear()
         self._used.clear()
+
+    def _trim(self, now: float) -> None:
+        """Past the budget the least recently used entries go; what was used within the hour stays."""
+        size = self._db.execute("SELECT SUM(size) FROM usage WHERE store = ?", (self.name,)).fetchone()[0]
+        if size <= MAX_BYTES:
+            return
+        stale = """SELECT key FROM (SELECT key, used, SUM(size) OVER (ORDER BY used DESC, key) AS total
+                                      FROM usage WHERE store = ?1)
+                   WHERE total > ?2 AND used < ?3"""
+        for table in ("entries", "usage"):
+            self._db.execute(
+                f"DELETE FROM {table} WHERE store = ?1 AND key IN ({stale})", (self.name, MAX_BYTES, now - RECENT)
+            )
 
 
 @functools.cache

@@ -166,19 +166,11 @@ RIS_TYPES = {"article-journal": "JOUR", "webpage": "ELEC"}
 def bibtex_entries(items: Iterable[dict[str, Any]]) -> dict[str, str]:
     """The BibTeX entry of each CSL-JSON item, by id, written by pybtex. Its LaTeX
     encoding is slow, so entries are cached (cache.py) like formatted citations."""
-    store = Store("citations")
     version = _bibtex_version()
-    keyed = [(digest(version, "bibtex", orjson.dumps(item, option=orjson.OPT_SORT_KEYS)), item) for item in items]
-    store.prefetch(key for key, _ in keyed)
-    entries = {}
-    for key, item in keyed:
-        entry = store.get(key)
-        if entry is None:
-            entry = _bibtex_entry(item)
-            store.put(key, entry)
-        entries[item["id"]] = str(entry)
-    store.save()
-    return entries
+    items = list(items)
+    keys = [digest(version, "bibtex", orjson.dumps(item, option=orjson.OPT_SORT_KEYS)) for item in items]
+    entries = Store("citations").values(keys, lambda index: _bibtex_entry(items[index]))
+    return {item["id"]: str(entry) for item, entry in zip(items, entries, strict=True)}
 
 
 @functools.cache

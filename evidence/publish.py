@@ -85,16 +85,14 @@ def json_text(data: Any) -> str:
 def json_schema() -> str:
     """The JSON Schema of `evidence.json`, from the pydantic models. Pydantic takes a
     tenth of a second to make it, so it is cached, keyed by the code that makes it."""
-    store = Store("pages")
     key = code_digest(Path(schema.__file__), Path(__file__), versions=["json schema", pydantic.VERSION])
-    text = store.get(key)
-    if text is None:
-        document = Evidence.model_json_schema()
-        document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-        text = json_text(document)
-        store.put(key, text)
-    store.save()
-    return str(text)
+    return str(Store("pages").values([key], lambda _: json_text(_json_schema()))[0])
+
+
+def _json_schema() -> dict[str, Any]:
+    document = Evidence.model_json_schema()
+    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return document
 
 
 def _cell(fact: Fact[Any] | None, labels: dict[str, str] | None = None) -> str:

@@ -210,17 +210,7 @@ def render_cached(
     whose inputs are unchanged since an earlier build is not rendered again."""
     shared = render_inputs(env, template)
     keys = [digest(shared, path, fingerprint(context)) for path, context in pages]
-    cache = Store(store)
-    cache.prefetch(keys)
-    texts = []
-    for (path, context), key in zip(pages, keys, strict=True):
-        text = cache.get(key)
-        if text is None:
-            text = render_page(env, template, path, **context)
-            cache.put(key, text)
-        texts.append(text)
-    cache.save()
-    return texts
+    return Store(store).values(keys, lambda index: render_page(env, template, pages[index][0], **pages[index][1]))
 
 
 def fingerprint(context: Any) -> bytes:
@@ -494,20 +484,16 @@ def render_site(site: SiteData, *, directory_urls: bool = True) -> dict[str, str
 def front_matter_text(matter: dict[str, dict[str, Any]]) -> dict[str, str]:
     """Each page's front matter as YAML. Dumping it is slow, and little of it changes
     between builds, so the text is cached by its content."""
-    store = Store("pages")
     version = digest("front matter", yaml.__version__)
-    keys = {path: digest(version, orjson.dumps(data)) for path, data in matter.items()}
-    store.prefetch(keys.values())
-    heads = {}
-    for path, data in matter.items():
-        key = keys[path]
-        head = store.get(key)
-        if head is None:
-            head = yaml.dump(data, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True, width=1_000_000)
-            store.put(key, head)
-        heads[path] = head
-    store.save()
-    return heads
+    paths = list(matter)
+    keys = [digest(version, orjson.dumps(matter[path])) for path in paths]
+    heads = Store("pages").values(
+        keys,
+        lambda index: yaml.dump(
+            matter[paths[index]], Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True, width=1_000_000
+        ),
+    )
+    return dict(zip(paths, heads, strict=True))
 
 
 def render_config(site: SiteData, pages: dict[str, Page]) -> str:
