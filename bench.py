@@ -4,7 +4,7 @@
     python bench.py --sizes 2 --runs 1   the quick check the test suite runs
 
 For each N it generates N synthetic studies that are valid under the schema (from
-the test fixture) in a temporary folder with an empty cache, and runs the real
+the test fixture) in a temporary folder, and runs the real
 pipeline: a first build, then rebuilds that each follow an edit to one study, as
 in live preview. It prints the first build's render time and the median over the
 rebuilds of: render time (build.py), MkDocs time, total, cost per study, the
@@ -105,7 +105,7 @@ def measure(studies: int, runs: int, with_lighthouse: bool) -> dict[str, Any]:
     render, mkdocs, plain = [], [], []
     with tempfile.TemporaryDirectory(prefix="bench-") as folder:
         work = project(Path(folder), studies)
-        env = {**os.environ, "EVIDENCE_CACHE": str(work / ".cache"), "SOURCE_DATE_EPOCH": "0"}
+        env = {**os.environ, "SOURCE_DATE_EPOCH": "0"}
         build = [python, str(ROOT / "build.py"), "--data", "data", "--docs", "docs"]
         first, peak = timed(build, work, env)
         for run in range(runs):
@@ -219,10 +219,10 @@ def report(figures: dict[str, Any], runs: int) -> None:
     studies = figures["studies"]
     at_scale = studies >= 1000
     share_ok = figures["render_share"] <= TARGETS["render_share"]
-    print(f"N = {studies} studies: a first build (empty cache), then the median of {runs} rebuild(s), "
+    print(f"N = {studies} studies: a first build, then the median of {runs} rebuild(s), "
           "each after an edit to one study")  # fmt: skip
     print(f"  render, first build      {figures['first']:8.2f} s   share {figures['first_share']:6.1%}   "
-          "(empty cache: every citation formatted; reported, not one of the runs judged below)")  # fmt: skip
+          "(reported, not one of the runs judged below)")  # fmt: skip
     print(f"  render (build.py)        {figures['render']:8.2f} s")
     print(f"  MkDocs                   {figures['mkdocs']:8.2f} s")
     print(f"  total                    {figures['total']:8.2f} s")

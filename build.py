@@ -22,24 +22,26 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
 import datetime as dt
-import gc
-import hashlib
+import errno
+import fcntl
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import time
+import threading
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+import watchfiles
 import yaml
 
-from evidence.cache import Store, digest
-from evidence.load import DataError, Problem, display_path
+from evidence.load import DataError, display_path
 from evidence.render import GENERATED_FOLDERS, GENERATED_MARKER, TEMPLATES, RenderError, render_site
 from evidence.validate import SiteData, load_site
 
@@ -60,68 +62,46 @@ def _has_marker(head: bytes) -> bool:
 
 
 def _files_under(folder: Path) -> set[str]:
-    """Paths of the files under folder, relative to it, with / (plain strings: pathlib
-    costs tens of milliseconds over thousands of files)."""
-    start = len(str(folder)) + 1
-    return {
-        os.path.join(parent, name)[start:].replace(os.sep, "/")
-        for parent, _, names in os.walk(folder)
-        for name in names
-    }
+    """Paths of the files under folder, relative to it, with /."""
+    return {path.relative_to(folder).as_posix() for path in folder.rglob("*") if not path.is_dir()}
+
+
+class WriteClash(Exception):
+    """Hand-written files stand where generated pages must go (paths relative to docs/)."""
+
+    def __init__(self, docs_dir: Path, relatives: list[str]) -> None:
+        super().__init__(", ".join(relatives))
+        self.paths = [docs_dir / relative for relative in relatives]
 
 
 def write_pages(pages: Mapping[str, str], docs_dir: Path) -> list[str]:
-    """Make docs_dir hold exactly these generated pages; return the paths changed.
+    """Make docs_dir hold exactly these generated pages, in place; return the paths changed.
 
-    Unchanged files are not touched, so their modification times stay put and
-    live preview rebuilds little. Hand-written files are never overwritten. A file
-    is compared with its new text by reading it, unless its size and modification
-    time are those this function recorded (in the cache) when it last wrote or
-    checked that same text: at a thousand studies, reading every file back was a
-    tenth of a rebuild."""
+    Unchanged files are not touched, so live preview rebuilds little. Hand-written
+    files are never overwritten (WriteClash); generated pages no longer in `pages`
+    are removed, and so are temporary files that a killed run left behind."""
     on_disk = _files_under(docs_dir)
-    encoded = {relative: text.encode("utf-8") for relative, text in pages.items()}
-    digests = {relative: hashlib.sha256(data).digest() for relative, data in encoded.items()}
-    record = Store("written")
-    folder = str(docs_dir.resolve())
-    keys = {relative: digest(folder, relative) for relative in pages}
-    record.prefetch(keys.values())
-    current = {}  # what is on disk, for the files not known to match
-    for relative in pages.keys() & on_disk:
-        stat = os.stat(os.path.join(folder, relative))
-        if record.get(keys[relative]) != (stat.st_size, stat.st_mtime_ns, digests[relative]):
-            current[relative] = (docs_dir / relative).read_bytes()
+    current = {relative: (docs_dir / relative).read_bytes() for relative in pages.keys() & on_disk}
     clashes = [
         relative
-        for relative, data in current.items()
+        for relative, data in sorted(current.items())
         if relative.split("/")[0] not in GENERATED_FOLDERS and not _has_marker(data)
     ]
     if clashes:
-        raise DataError(
-            [
-                Problem(docs_dir / p, 1, "", "hand-written file is in the way of a generated page; move it")
-                for p in sorted(clashes)
-            ]
-        )
+        raise WriteClash(docs_dir, clashes)
     stale = {
         relative
         for relative in on_disk - set(pages)
-        if relative.split("/")[0] in GENERATED_FOLDERS or is_generated(docs_dir / relative)
+        if relative.split("/")[0] in GENERATED_FOLDERS
+        or Path(relative).name.startswith(TEMP_PREFIX)
+        or is_generated(docs_dir / relative)
     }
     changed = []
-    for relative in sorted(pages):
-        if relative in on_disk and relative not in current:
-            continue  # as recorded: unchanged
-        target = docs_dir / relative
-        if current.get(relative) != encoded[relative]:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".tmp-", delete=False) as handle:
-                handle.write(encoded[relative])
-            os.replace(handle.name, target)
+    for relative, text in sorted(pages.items()):
+        data = text.encode("utf-8")
+        if current.get(relative) != data:
+            _write_atomically(docs_dir / relative, data)
             changed.append(relative)
-        stat = target.stat()
-        record.put(keys[relative], (stat.st_size, stat.st_mtime_ns, digests[relative]))
-    record.save()
     for relative in sorted(stale):
         (docs_dir / relative).unlink()
         changed.append(relative)
@@ -132,16 +112,110 @@ def write_pages(pages: Mapping[str, str], docs_dir: Path) -> list[str]:
     return changed
 
 
-def build_site(config_file: Path, content_date: dt.date) -> None:
-    """Run `mkdocs build --strict` into a fresh folder, then swap it in for site/.
+def _write_atomically(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=target.parent, prefix=TEMP_PREFIX, delete=False) as handle:
+        try:
+            handle.write(data)
+        except BaseException:
+            os.unlink(handle.name)
+            raise
+    os.replace(handle.name, target)
 
-    A failed MkDocs build leaves the previous site/ untouched. The build is dated
-    by the data (SOURCE_DATE_EPOCH), not the clock, so that the same data always
-    gives the same bytes, sitemap included."""
-    site_dir = config_file.parent / "site"
-    staging = Path(tempfile.mkdtemp(prefix=".site-", dir=config_file.parent))
-    epoch = dt.datetime.combine(content_date, dt.time(), tzinfo=dt.UTC).timestamp()
+
+# --- Swapping docs/ and site/ whole ------------------------------------------------
+
+TEMP_PREFIX = ".tmp-"
+STAGING_PREFIX = ".build-"  # staging folders beside docs/ and site/, on the same file system
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def exchange(staging: Path, target: Path) -> None:
+    """Put the folder `staging` at `target` in one step; the old `target`, if any, is
+    left at `staging`.
+
+    Linux swaps two paths atomically (renameat2 with RENAME_EXCHANGE, which Python
+    does not wrap), so `target` is never missing and never half old, half new, even
+    if the process is killed. Elsewhere, two renames leave `target` briefly absent."""
+    if not target.exists():
+        staging.rename(target)
+        staging.mkdir()
+        return
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if renameat2 is not None:
+        result = renameat2(_AT_FDCWD, os.fsencode(staging), _AT_FDCWD, os.fsencode(target), _RENAME_EXCHANGE)
+        if result == 0:
+            return
+        if ctypes.get_errno() not in (errno.EINVAL, errno.ENOSYS):
+            raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()), str(target))
+    retired = staging.with_name(staging.name + "-old")
+    target.rename(retired)
+    staging.rename(target)
+    retired.rename(staging)
+
+
+@contextlib.contextmanager
+def build_lock(root: Path) -> Iterator[None]:
+    """One build at a time writes docs/ and site/; the holder first removes what a
+    killed build left behind (staging folders), which no running build can own."""
+    with (root / ".build.lock").open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildBusy(root / ".build.lock") from None
+        for debris in root.glob(f"{STAGING_PREFIX}*"):
+            shutil.rmtree(debris, ignore_errors=True)
+        yield
+
+
+class BuildBusy(Exception):
+    """Another build.py holds the build lock."""
+
+
+@contextlib.contextmanager
+def staging_folder(root: Path, name: str) -> Iterator[Path]:
+    folder = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{name}-", dir=root))
     try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def publish(pages: Mapping[str, str], docs_dir: Path, config_file: Path | None, content_date: dt.date) -> list[str]:
+    """Step 4 and 5: write the pages into a copy of docs/ and swap it in whole; then,
+    with a config file, build site/ from it the same way. If MkDocs fails, the old
+    docs/ goes back, so a failed build leaves both as they were; a killed one leaves
+    each either old or new."""
+    root = docs_dir.resolve().parent
+    with build_lock(root), staging_folder(root, "docs") as staging:
+        if docs_dir.exists():
+            shutil.copytree(docs_dir, staging, symlinks=True, dirs_exist_ok=True)
+        try:
+            changed = write_pages(pages, staging)
+        except WriteClash as clash:
+            raise WriteClash(docs_dir, [str(path.relative_to(staging)) for path in clash.paths]) from None
+        if changed or not docs_dir.exists():
+            exchange(staging, docs_dir)
+        if config_file is not None:
+            try:
+                build_site(config_file, content_date)
+            except BaseException:
+                if changed:
+                    exchange(staging, docs_dir)
+                raise
+    return changed
+
+
+def build_site(config_file: Path, content_date: dt.date) -> None:
+    """Run `mkdocs build --strict` into a staging folder, then swap it in for site/.
+
+    The build is dated by the data (SOURCE_DATE_EPOCH), not the clock, so that the
+    same data always gives the same bytes, sitemap included."""
+    root = config_file.resolve().parent
+    site_dir = root / "site"
+    epoch = dt.datetime.combine(content_date, dt.time(), tzinfo=dt.UTC).timestamp()
+    with staging_folder(root, "site") as staging:
         result = subprocess.run(
             [
                 sys.executable,
@@ -155,17 +229,15 @@ def build_site(config_file: Path, content_date: dt.date) -> None:
                 str(staging),
             ],
             check=False,
-            env={**os.environ, "SOURCE_DATE_EPOCH": str(int(epoch))},
+            env={**os.environ, "SOURCE_DATE_EPOCH": str(int(max(epoch, 0)))},
         )
         if result.returncode != 0:
-            raise SystemExit(f"mkdocs build failed (exit {result.returncode}); {display_path(site_dir)} is unchanged")
-        retired = staging.with_name(staging.name + "-old")
-        if site_dir.exists():
-            site_dir.rename(retired)
-        staging.rename(site_dir)
-        shutil.rmtree(retired, ignore_errors=True)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            raise MkDocsFailed(result.returncode)
+        exchange(staging, site_dir)
+
+
+class MkDocsFailed(Exception):
+    """`mkdocs build --strict` exited non-zero (it printed why)."""
 
 
 def build_offline(site: SiteData, config_file: Path, docs_dir: Path, archive: Path) -> None:
@@ -173,7 +245,8 @@ def build_offline(site: SiteData, config_file: Path, docs_dir: Path, archive: Pa
 
     The pages are rendered again with file URLs (x.html), and MkDocs runs with
     Material's offline plugin, which makes search work without a server. The zip
-    is deterministic: sorted names, fixed timestamps."""
+    is deterministic (sorted names, timestamps from the data) and replaces the
+    target only once it is complete."""
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         shutil.copytree(docs_dir / "assets", work / "docs" / "assets", ignore=lambda d, names: [
@@ -188,76 +261,85 @@ def build_offline(site: SiteData, config_file: Path, docs_dir: Path, archive: Pa
         config.setdefault("extra", {})["polyfills"] = ["assets/vendor/iframe-worker-shim.js"]
         (work / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
         build_site(work / "mkdocs.yml", site.last_reviewed)
-        stamp = (site.last_reviewed.year, site.last_reviewed.month, site.last_reviewed.day, 0, 0, 0)
+        # A zip cannot hold dates before 1980.
+        day = max(site.last_reviewed, dt.date(1980, 1, 1))
+        stamp = (day.year, day.month, day.day, 0, 0, 0)
         archive.parent.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+        partial = work / "offline.zip"
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as bundle:
             for path in sorted((work / "site").rglob("*")):
                 if path.is_file():
                     info = zipfile.ZipInfo(f"ketamine-naltrexone/{path.relative_to(work / 'site').as_posix()}", stamp)
                     info.compress_type = zipfile.ZIP_DEFLATED
                     bundle.writestr(info, path.read_bytes())
+        shutil.move(partial, archive)
 
 
-def report(error: DataError | RenderError) -> None:
-    """Print what went wrong, one located line per problem, then a count."""
-    if isinstance(error, RenderError):
+# --- The edge: errors become messages -----------------------------------------------
+
+BuildError = DataError | RenderError | WriteClash | BuildBusy | MkDocsFailed | OSError
+
+
+def report(error: BuildError) -> None:
+    """Print what went wrong in plain words: one located line per data problem, then a count."""
+    unchanged = "docs/ and site/ are unchanged"
+    if isinstance(error, DataError):
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        count = len(error.problems)
+        print(f"{count} problem{'s' if count != 1 else ''} found; nothing was written.", file=sys.stderr)
+    elif isinstance(error, RenderError):
         print(f"{error}\ntemplate error; nothing was written.", file=sys.stderr)
-        return
-    for problem in error.problems:
-        print(problem, file=sys.stderr)
-    count = len(error.problems)
-    print(f"{count} problem{'s' if count != 1 else ''} found; nothing was written.", file=sys.stderr)
+    elif isinstance(error, WriteClash):
+        for path in error.paths:
+            print(
+                f"{display_path(path)}: a hand-written file is in the way of a generated page; move it", file=sys.stderr
+            )
+        print(f"nothing was written; {unchanged}.", file=sys.stderr)
+    elif isinstance(error, BuildBusy):
+        print(f"another build.py is writing docs/ and site/ (it holds {display_path(error.args[0])}); "
+              "try again when it has finished", file=sys.stderr)  # fmt: skip
+    elif isinstance(error, MkDocsFailed):
+        print(f"mkdocs build failed (exit {error.args[0]}); {unchanged}", file=sys.stderr)
+    else:
+        where = f" {display_path(Path(error.filename))}" if error.filename else ""
+        print(f"could not write{where}: {error.strerror or error}; {unchanged}", file=sys.stderr)
 
 
-def rebuild(data_dir: Path, docs_dir: Path) -> tuple[SiteData, list[str]]:
-    """Steps 1 to 4: load, validate, render, write. Raises DataError or RenderError
-    before anything is written."""
+def rebuild(data_dir: Path, docs_dir: Path, config_file: Path | None) -> tuple[SiteData, list[str]]:
+    """The pipeline: load and validate, render, write docs/ and (with a config
+    file) build site/. Raises a BuildError before anything is written, or after
+    putting back what was there."""
     site = load_site(data_dir, dt.date.today())
     pages = render_site(site)
-    return site, write_pages(pages, docs_dir)
-
-
-def _snapshot(folders: list[Path]) -> dict[str, tuple[int, int]]:
-    return {
-        str(path): (path.stat().st_mtime_ns, path.stat().st_size)
-        for folder in folders
-        for path in folder.rglob("*")
-        if path.is_file()
-    }
+    return site, publish(pages, docs_dir, config_file, site.last_reviewed)
 
 
 def serve(data_dir: Path, docs_dir: Path, config_file: Path, address: str) -> int:
     """Serve with MkDocs' live reload; re-render docs/ whenever data or templates change.
 
-    MkDocs watches docs/ and reloads the open page once the new pages land."""
-    command = [
-        sys.executable,
-        "-m",
-        "mkdocs",
-        "serve",
-        "--livereload",
-        "--config-file",
-        str(config_file),
-        "--dev-addr",
-        address,
-    ]
+    MkDocs watches docs/ and reloads the open page once the new pages land, so
+    here pages are written in place, not swapped in whole. A bad edit prints its
+    errors and the last good site stays served."""
+    command = [sys.executable, "-m", "mkdocs", "serve", "--livereload", "--config-file", str(config_file),
+               "--dev-addr", address]  # fmt: skip
     server = subprocess.Popen(command)
+    stop = threading.Event()
     # Stop MkDocs with us, whether stopped by Ctrl-C or by a plain kill.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    watched = [data_dir, TEMPLATES]
-    before = _snapshot(watched)
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        while server.poll() is None:
-            time.sleep(0.5)
-            now = _snapshot(watched)
-            if now == before:
+        for changes in watchfiles.watch(data_dir, TEMPLATES, stop_event=stop, rust_timeout=500, yield_on_timeout=True):
+            if server.poll() is not None:
+                break
+            if not changes:
                 continue
-            before = now
             try:
-                _, changed = rebuild(data_dir, docs_dir)
+                site = load_site(data_dir, dt.date.today())
+                changed = write_pages(render_site(site), docs_dir)
                 print(f"build.py: re-rendered {len(changed)} page(s)", file=sys.stderr)
-            except (DataError, RenderError) as error:
+            except (DataError, RenderError, WriteClash, OSError) as error:
                 report(error)
+                print("build.py: still serving the last good site", file=sys.stderr)
     except KeyboardInterrupt:
         pass
     finally:
@@ -267,11 +349,6 @@ def serve(data_dir: Path, docs_dir: Path, config_file: Path, address: str) -> in
 
 
 def main(argv: list[str] | None = None) -> int:
-    # CPython looks for reference cycles after every 700 new objects. A build makes
-    # millions that live to its end (records, cached pages) and few cycles, so most
-    # collections scan the same objects again: after an edit at 1,000 studies, the
-    # render took 2.3 s with the default and 1.9 s with this.
-    gc.set_threshold(100_000, 50, 100)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="validate the data only; write nothing")
@@ -290,19 +367,18 @@ def main(argv: list[str] | None = None) -> int:
             render_site(load_site(args.data, dt.date.today()))
             print("build.py: data is valid")
             return 0
-        site, changed = rebuild(args.data, args.docs)
-    except (DataError, RenderError) as error:
+        site, changed = rebuild(args.data, args.docs, args.config if args.site else None)
+        print(f"build.py: {len(changed)} generated file(s) changed under {display_path(args.docs)}")
+        if args.site:
+            print(f"build.py: site written to {display_path(args.config.parent / 'site')}")
+        if args.offline:
+            build_offline(site, args.config, args.docs, args.offline)
+            print(f"build.py: offline copy written to {display_path(args.offline)}")
+    except (DataError, RenderError, WriteClash, BuildBusy, MkDocsFailed, OSError) as error:
         report(error)
         return 1
-    print(f"build.py: {len(changed)} generated file(s) changed under {display_path(args.docs)}")
-    if args.site:
-        build_site(args.config, site.last_reviewed)
-        print(f"build.py: site written to {display_path(args.config.parent / 'site')}")
     if args.serve:
         return serve(args.data, args.docs, args.config, args.dev_addr)
-    if args.offline:
-        build_offline(site, args.config, args.docs, args.offline)
-        print(f"build.py: offline copy written to {display_path(args.offline)}")
     return 0
 
 

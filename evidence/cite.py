@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import html
-import importlib.metadata
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -25,7 +24,6 @@ from citeproc.source.json import CiteProcJSON
 from pybtex.database import BibliographyData, Entry, Person
 from pybtex.database.output.bibtex import Writer as BibtexWriter
 
-from evidence.cache import Store, code_digest, digest
 from evidence.publish import json_text
 from evidence.schema import Reference
 
@@ -109,26 +107,23 @@ def _style(name: str) -> CitationStylesStyle:
     return CitationStylesStyle(str(STYLES / f"{name}.csl"), validate=False)
 
 
+# Formatted entries by (style, HTML or plain, item): citeproc-py is slow, and a long
+# `make serve` session formats the same references on every rebuild.
+_FORMATTED: dict[tuple[str, bool, bytes], str] = {}
+
+
 def format_bibliography(items: list[dict[str, Any]], style: str, *, as_html: bool) -> list[str]:
     """Format CSL-JSON items in the given order with a shipped CSL style.
 
     Returns one entry per item, without the number AMA puts in front (citeproc-py
     cannot set it in a margin); the caller numbers the list. An entry depends only
-    on the style and its item, so entries are cached (cache.py), which spares
-    citeproc's slow work on every build after the first."""
-    store = Store("citations")
-    version = _style_version(style)
-    keys = [digest(version, str(as_html), orjson.dumps(item, option=orjson.OPT_SORT_KEYS)) for item in items]
-    store.prefetch(keys)
-    entries = {key: store.get(key) for key in keys}
-    missing = [(item, key) for item, key in zip(items, keys, strict=True) if entries[key] is None]
+    on the style and its item, so entries are remembered for the life of the process."""
+    keys = [(style, as_html, orjson.dumps(item, option=orjson.OPT_SORT_KEYS)) for item in items]
+    missing = [(item, key) for item, key in zip(items, keys, strict=True) if key not in _FORMATTED]
     if missing:
         formatted = _format([item for item, _ in missing], style, as_html)
-        for (_, key), entry in zip(missing, formatted, strict=True):
-            store.put(key, entry)
-            entries[key] = entry
-    store.save()
-    return [str(entries[key]) for key in keys]
+        _FORMATTED.update((key, entry) for (_, key), entry in zip(missing, formatted, strict=True))
+    return [_FORMATTED[key] for key in keys]
 
 
 def _format(items: list[dict[str, Any]], style: str, as_html: bool) -> list[str]:
@@ -142,12 +137,6 @@ def _format(items: list[dict[str, Any]], style: str, as_html: bool) -> list[str]
         text = re.sub(rf"^{number}\.\s*", "", str(entry))
         entries.append(re.sub(r"([?!])\.", r"\1", text))  # CSL's rule against "?." that citeproc-py misses
     return entries
-
-
-@functools.cache
-def _style_version(style: str) -> str:
-    """The style file, citeproc-py and this module (its patch and clean-up) decide an entry."""
-    return code_digest(STYLES / f"{style}.csl", Path(__file__), versions=[citeproc.__version__])
 
 
 def to_csl_json(items: Iterable[dict[str, Any]]) -> str:
@@ -164,18 +153,8 @@ RIS_TYPES = {"article-journal": "JOUR", "webpage": "ELEC"}
 
 
 def bibtex_entries(items: Iterable[dict[str, Any]]) -> dict[str, str]:
-    """The BibTeX entry of each CSL-JSON item, by id, written by pybtex. Its LaTeX
-    encoding is slow, so entries are cached (cache.py) like formatted citations."""
-    version = _bibtex_version()
-    items = list(items)
-    keys = [digest(version, "bibtex", orjson.dumps(item, option=orjson.OPT_SORT_KEYS)) for item in items]
-    entries = Store("citations").values(keys, lambda index: _bibtex_entry(items[index]))
-    return {item["id"]: str(entry) for item, entry in zip(items, entries, strict=True)}
-
-
-@functools.cache
-def _bibtex_version() -> str:
-    return code_digest(Path(__file__), versions=[importlib.metadata.version(name) for name in ("pybtex", "latexcodec")])
+    """The BibTeX entry of each CSL-JSON item, by id, written by pybtex."""
+    return {item["id"]: _bibtex_entry(item) for item in items}
 
 
 def _bibtex_entry(item: dict[str, Any]) -> str:

@@ -7,14 +7,11 @@ silently (duplicate keys) or dangerously (aliases, which make alias bombs)."""
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
-
-from evidence.cache import Store, code_digest, digest
 
 Loc = tuple[str | int, ...]
 MAX_FILE_BYTES = 1_000_000
@@ -68,22 +65,13 @@ def format_loc(loc: Loc) -> str:
 # --- 1. Load ------------------------------------------------------------------
 
 
-# Parsed files are cached by their bytes and this module's code (see cache.py).
-LOADER_VERSION = code_digest(Path(__file__), versions=[yaml.__version__])
-
-
 @dataclasses.dataclass(frozen=True)
 class Document:
     """A parsed YAML file; it can tell the line of every value in it."""
 
     path: Path
     data: Any
-    text: str = dataclasses.field(repr=False)
-
-    @functools.cached_property
-    def lines(self) -> Mapping[Loc, int]:
-        """Line of each value; worked out again only when a cached file needs it for a problem."""
-        return _parse(self.path, self.text)[1]
+    lines: Mapping[Loc, int] = dataclasses.field(repr=False)
 
     def line_of(self, loc: Loc) -> int:
         """Line of the value at `loc`, or of its nearest ancestor that exists."""
@@ -96,10 +84,8 @@ class Document:
         return Problem(self.path, self.line_of(loc), format_loc(loc), message)
 
 
-def read_document(path: Path, store: Store | None = None) -> Document:
-    """Parse one YAML file, raising DataError with the line of any problem.
-
-    With a store, a file whose bytes were parsed before is not parsed again."""
+def read_document(path: Path) -> Document:
+    """Parse one YAML file, raising DataError with the line of any problem."""
     raw = path.read_bytes()
     if len(raw) > MAX_FILE_BYTES:
         raise DataError([Problem(path, 1, "", f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}")])
@@ -110,16 +96,8 @@ def read_document(path: Path, store: Store | None = None) -> Document:
         raise DataError(
             [Problem(path, line, "", f"byte 0x{raw[error.start]:02x} is not UTF-8; save the file as UTF-8")]
         ) from None
-    key = digest(LOADER_VERSION, raw)
-    cached = store.get(key) if store else None
-    if cached is not None:
-        return Document(path, cached, text)
     data, lines = _parse(path, text)
-    if store:
-        store.put(key, data)
-    document = Document(path, data, text)
-    document.__dict__["lines"] = lines  # already known: spare the cached property a second parse
-    return document
+    return Document(path, data, lines)
 
 
 def _parse(path: Path, text: str) -> tuple[Any, dict[Loc, int]]:

@@ -18,14 +18,13 @@ from pydantic import BaseModel
 
 from evidence import schema
 from evidence.render import (
-    PER_PAGE_GLOBALS,
     REFERENCE_PAGE_SIZE,
     STUDY_LIST_LIMIT,
     Page,
     escape_text,
     ordered_studies,
-    render_cached,
     render_page,
+    render_pages,
     site_url,
     sources_of,
     year_of,
@@ -64,8 +63,7 @@ def render_study_pages(env: jinja2.Environment, site: SiteData) -> dict[str, Pag
     for i, change in enumerate(site.changes):
         for record in dict.fromkeys(change.records):
             changes_of.setdefault(record, []).append((len(site.changes) - i, change))
-    # A study page is given only what it shows, never the whole site, so that it
-    # can be cached by its inputs: editing one study re-renders one study page.
+    # A study page is given only what it shows, never the whole site.
     contexts = []
     for study in site.studies.values():
         path = f"studies/{study.id}.md"
@@ -92,10 +90,9 @@ def render_study_pages(env: jinja2.Environment, site: SiteData) -> dict[str, Pag
                 for key in [*sources, *replied_to.values(), *(claim.article for claim in claims.values())]
             },
             "replied_to": replied_to,
-            **{name: {key: env.globals[name][key] for key in sources} for name in PER_PAGE_GLOBALS},
         }
         contexts.append((path, context))
-    texts = render_cached(env, "study.md.j2", "pages", contexts)
+    texts = render_pages(env, "study.md.j2", contexts)
     for study, text in zip(site.studies.values(), texts, strict=True):
         title = f"{study.label}: {study.headline}"
         description = f"{title}. Every fact with its source."
@@ -227,9 +224,8 @@ def render_comparison(env: jinja2.Environment, site: SiteData) -> dict[str, Page
         ("other", "Dissociation and other effects"), ("effect", "Did naltrexone blunt the effect?"),
         ("certainty", "Certainty"),
     ]  # fmt: skip
-    # Rows are cached like study pages: editing one study re-renders one row.
     contexts = [("comparison.md", {"row": row, "effect_short": schema.NALTREXONE_EFFECT_SHORT}) for row in rows]
-    for row, html in zip(rows, render_cached(env, "comparison-row.md.j2", "rows", contexts), strict=True):
+    for row, html in zip(rows, render_pages(env, "comparison-row.md.j2", contexts), strict=True):
         row["html"] = Markup(html)
     keys = [key for row in rows for key in sources_of(row["study"], [])]
     keys += [key for row in rows for key in sources_of(row["data"], [])]

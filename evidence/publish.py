@@ -10,16 +10,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
 import orjson
-import pydantic
 from pydantic import Field
 
 from evidence import schema
-from evidence.cache import Store, code_digest
 from evidence.schema import (
     Change,
     Claim,
@@ -83,10 +80,8 @@ def json_text(data: Any) -> str:
 
 
 def json_schema() -> str:
-    """The JSON Schema of `evidence.json`, from the pydantic models. Pydantic takes a
-    tenth of a second to make it, so it is cached, keyed by the code that makes it."""
-    key = code_digest(Path(schema.__file__), Path(__file__), versions=["json schema", pydantic.VERSION])
-    return str(Store("pages").values([key], lambda _: json_text(_json_schema()))[0])
+    """The JSON Schema of `evidence.json`, from the pydantic models."""
+    return json_text(_json_schema())
 
 
 def _json_schema() -> dict[str, Any]:

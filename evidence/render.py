@@ -12,7 +12,6 @@ import dataclasses
 import datetime as dt
 import functools
 import html
-import importlib.metadata
 import json
 import os
 import posixpath
@@ -22,13 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import orjson
 import yaml
 from markupsafe import Markup
-from pydantic import BaseModel
 
 from evidence import cite, schema
-from evidence.cache import Store, code_digest, digest
 from evidence.schema import Reference, Study
 from evidence.validate import SiteData, format_number, sources_of
 
@@ -110,32 +106,8 @@ ENVIRONMENT_SETTINGS: dict[str, Any] = {
 }
 
 
-class CompiledTemplates(jinja2.BytecodeCache):
-    """Compiled templates, kept in the build cache, so that a build does not compile
-    every template again. Jinja keys them by template source only; this key adds the
-    Jinja version and the settings above, which change the compiled code too."""
-
-    def __init__(self) -> None:
-        self.store = Store("templates")
-        described = (
-            f"{name}={getattr(value, '__qualname__', value)!r}" for name, value in ENVIRONMENT_SETTINGS.items()
-        )
-        self.version = digest(jinja2.__version__, *described)
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        code = self.store.get(digest(self.version, bucket.key, bucket.checksum))
-        if code is not None:
-            bucket.bytecode_from_string(code)
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self.store.put(digest(self.version, bucket.key, bucket.checksum), bucket.bytecode_to_string())
-        self.store.save()
-
-
 def make_environment(site: SiteData | None = None, *, directory_urls: bool = True) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES), bytecode_cache=CompiledTemplates(), **ENVIRONMENT_SETTINGS
-    )
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), **ENVIRONMENT_SETTINGS)
     env.globals.update(
         vocab={name: labels for name, (_, labels) in schema.VOCABULARIES.items()},
         level_symbols=schema.LEVEL_SYMBOLS,
@@ -185,45 +157,9 @@ def render_page(env: jinja2.Environment, template: str, path: str, **context: An
     return env.get_template(template).render(root="../" * path.count("/"), page_path=path, **context)
 
 
-# Site-wide globals that a cached page is given its own share of, in its context.
-PER_PAGE_GLOBALS = ("citation_numbers", "citation_html")
-
-
-@functools.cache
-def _render_code() -> str:
-    code = [*sorted(TEMPLATES.glob("*.j2")), *sorted(Path(__file__).parent.glob("*.py"))]
-    return code_digest(*code, versions=[importlib.metadata.version(name) for name in ("jinja2", "markupsafe")])
-
-
-def render_inputs(env: jinja2.Environment, template: str) -> str:
-    """A digest of what a template's output depends on besides its context: the
-    templates and code that render it, and every data global (Jinja's own helpers
-    are code) except those a cached page is given its own share of."""
-    data = {name: value for name, value in env.globals.items() if not callable(value) and name not in PER_PAGE_GLOBALS}
-    return digest(_render_code(), template, fingerprint(data))
-
-
-def render_cached(
-    env: jinja2.Environment, template: str, store: str, pages: list[tuple[str, dict[str, Any]]]
-) -> list[str]:
-    """Render `template` once for each (path, context), through the cache: output
-    whose inputs are unchanged since an earlier build is not rendered again."""
-    shared = render_inputs(env, template)
-    keys = [digest(shared, path, fingerprint(context)) for path, context in pages]
-    return Store(store).values(keys, lambda index: render_page(env, template, pages[index][0], **pages[index][1]))
-
-
-def fingerprint(context: Any) -> bytes:
-    """The bytes of a page's inputs, for its cache key. Anything that is not plain
-    data or a record (the whole site, say) is refused rather than skipped."""
-
-    def record(value: Any) -> Any:
-        if isinstance(value, BaseModel):
-            return orjson.Fragment(value.model_dump_json())  # pydantic's own serializer: no Python objects made
-        raise TypeError(f"a cached page cannot be given a {type(value).__name__}")
-
-    options = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS
-    return orjson.dumps(context, default=record, option=options)
+def render_pages(env: jinja2.Environment, template: str, pages: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """Render `template` once for each (path, context)."""
+    return [render_page(env, template, path, **context) for path, context in pages]
 
 
 def output_url(source: str, directory_urls: bool) -> str:
@@ -482,18 +418,11 @@ def render_site(site: SiteData, *, directory_urls: bool = True) -> dict[str, str
 
 
 def front_matter_text(matter: dict[str, dict[str, Any]]) -> dict[str, str]:
-    """Each page's front matter as YAML. Dumping it is slow, and little of it changes
-    between builds, so the text is cached by its content."""
-    version = digest("front matter", yaml.__version__)
-    paths = list(matter)
-    keys = [digest(version, orjson.dumps(matter[path])) for path in paths]
-    heads = Store("pages").values(
-        keys,
-        lambda index: yaml.dump(
-            matter[paths[index]], Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True, width=1_000_000
-        ),
-    )
-    return dict(zip(paths, heads, strict=True))
+    """Each page's front matter as YAML."""
+    return {
+        path: yaml.dump(head, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True, width=1_000_000)
+        for path, head in matter.items()
+    }
 
 
 def render_config(site: SiteData, pages: dict[str, Page]) -> str:

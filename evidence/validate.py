@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, RootModel, TypeAdapter, ValidationError
 
 from evidence import schema
-from evidence.cache import Store
 from evidence.load import DataError, Document, Loc, Problem, display_path, read_document
 from evidence.schema import (
     CertaintyRating,
@@ -176,7 +175,7 @@ NCT = TypeAdapter(schema.Nct)
 
 
 def load_keyed(
-    path: Path, key_type: TypeAdapter[Any], record_type: type[BaseModel], problems: list[Problem], store: Store
+    path: Path, key_type: TypeAdapter[Any], record_type: type[BaseModel], problems: list[Problem]
 ) -> tuple[Document | None, dict[str, Any], set[str] | None]:
     """Load a file of records keyed by id; each record is validated on its own.
 
@@ -184,7 +183,7 @@ def load_keyed(
     if the file could not be read), so that a link to a record with an error of
     its own is not reported again as a link to nothing."""
     try:
-        document = read_document(path, store)
+        document = read_document(path)
     except DataError as error:
         problems.extend(error.problems)
         return None, {}, None
@@ -224,11 +223,10 @@ def load_single(
     record_type: type[BaseModel],
     problems: list[Problem],
     documents: dict[tuple[str, str], Document],
-    store: Store,
 ) -> Any:
     """Load a file that holds one record; None (and a problem) if it cannot be read or is invalid."""
     try:
-        document = read_document(path, store)
+        document = read_document(path)
         record = validate_value(document, record_type, document.data)
     except DataError as error:
         problems.extend(error.problems)
@@ -246,14 +244,13 @@ def load_site(data_dir: Path, today: dt.date) -> SiteData:
     documents: dict[tuple[str, str], Document] = {}
     known: dict[str, set[str] | None] = {}
     loaded: dict[str, dict[str, Any]] = {}
-    store = Store("documents")
     for kind, (name, key_type, record_type) in KEYED_FILES.items():
-        document, loaded[kind], known[kind] = load_keyed(data_dir / name, key_type, record_type, problems, store)
+        document, loaded[kind], known[kind] = load_keyed(data_dir / name, key_type, record_type, problems)
         documents.update({(kind, key): document for key in loaded[kind] if document})
 
-    info = load_single(data_dir / "site.yaml", SiteInfo, problems, documents, store)
-    changes = load_single(data_dir / "changes.yaml", ChangeLog, problems, documents, store)
-    comparison = load_single(data_dir / "comparison.yaml", Comparison, problems, documents, store)
+    info = load_single(data_dir / "site.yaml", SiteInfo, problems, documents)
+    changes = load_single(data_dir / "changes.yaml", ChangeLog, problems, documents)
+    comparison = load_single(data_dir / "comparison.yaml", Comparison, problems, documents)
 
     studies: dict[str, Study] = {}
     known["study"] = set()
@@ -265,7 +262,7 @@ def load_site(data_dir: Path, today: dt.date) -> SiteData:
         # study is known by its id or, if the file cannot be read, by its file name.
         known["study"].add(path.stem)
         try:
-            document = read_document(path, store)
+            document = read_document(path)
             if isinstance(document.data, dict) and isinstance(document.data.get("id"), str):
                 known["study"].add(document.data["id"])
             study = validate_value(document, Study, document.data)
@@ -280,7 +277,6 @@ def load_site(data_dir: Path, today: dt.date) -> SiteData:
         studies[study.id] = study
         documents[("study", study.id)] = document
 
-    store.save()
     if info is None or comparison is None or changes is None:  # reported; links from them cannot be checked
         raise DataError(problems)
     site = SiteData(info, comparison, changes.root, studies, *(loaded[kind] for kind in KEYED_FILES), documents)

@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,11 +31,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="add the site's new addresses to tests/published-urls.txt (it never removes any)",
     )
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """Builds under test keep their cache (evidence/cache.py) apart from the developer's .cache/."""
-    os.environ["EVIDENCE_CACHE"] = tempfile.mkdtemp(prefix="evidence-cache-")
 
 
 @pytest.fixture

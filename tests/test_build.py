@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ import pytest
 from conftest import FIXTURE_DATA, GOLDEN, ROOT, snapshot
 
 import build
-from evidence import cache, load, render, validate
+from evidence import load, render, validate
 
 BROKEN = ROOT / "tests" / "broken"
 
@@ -138,89 +137,12 @@ def test_a_generated_page_edited_by_hand_is_restored(project: Path) -> None:
     assert page.read_text() == generated
 
 
-def test_a_build_from_the_cache_matches_a_build_without_it(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The second build reads parsed files, citations and study pages from the cache;
-    its pages are byte for byte those of the first, which had an empty cache."""
-    monkeypatch.setenv("EVIDENCE_CACHE", str(project / "cache"))
-    assert build.main(["--data", "data", "--docs", "docs"]) == 0
-    first = snapshot(project / "docs")
-    with sqlite3.connect(project / "cache" / "cache.sqlite") as db:
-        stores = {name for (name,) in db.execute("SELECT DISTINCT store FROM entries")}
-    assert stores == {"documents", "citations", "pages", "rows", "templates", "written"}
-    shutil.rmtree(project / "docs" / "studies")
-
-    assert build.main(["--data", "data", "--docs", "docs"]) == 0
-    assert snapshot(project / "docs") == first
-
-
-def test_an_edit_reaches_every_page_that_shows_it_through_the_cache(
-    project: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A cached study page is keyed by everything it is given: a new title in
-    references.yaml (not the study's own file) reaches the study page."""
-    monkeypatch.setenv("EVIDENCE_CACHE", str(project / "cache"))
-    assert build.main(["--data", "data", "--docs", "docs"]) == 0
-    page = project / "docs" / "studies" / "fixture-trial.md"
-    assert "A Fixture Trial of Drug Pairs" in page.read_text()
-    references = project / "data" / "references.yaml"
-    references.write_text(
-        references.read_text().replace("A Fixture Trial of Drug Pairs", "A Fixture Trial of Paired Drugs")
-    )
-
-    assert build.main(["--data", "data", "--docs", "docs"]) == 0
-    assert "A Fixture Trial of Paired Drugs" in page.read_text()
-    assert "Drug Pairs" not in page.read_text()
-
-
-def test_a_damaged_cache_is_started_afresh(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The cache is only a cache: a file in its place that is not a database costs
-    a full build, not a failed one."""
-    monkeypatch.setenv("EVIDENCE_CACHE", str(project / "cache"))
-    (project / "cache").mkdir()
-    (project / "cache" / "cache.sqlite").write_bytes(b"not a database\n" * 100)
-    assert build.main(["--data", "data", "--docs", "docs"]) == 0
-    first = snapshot(project / "docs")
-    shutil.rmtree(project / "docs" / "studies")
-
-    assert build.main(["--data", "data", "--docs", "docs"]) == 0  # from the new cache
-    assert snapshot(project / "docs") == first
-
-
-def test_the_cache_keeps_what_the_last_run_used_and_lets_the_least_recent_go(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("EVIDENCE_CACHE", str(tmp_path))
-    monkeypatch.setattr(cache, "MAX_BYTES", 2_500)  # room for two of the values below
-    monkeypatch.setattr(cache, "RECENT", 0)  # each use counts, however close in time
-    store = cache.Store("pages")
-    for key in ("oldest", "older"):
-        store.put(key, "x" * 1_000)
-        store.save()
-    store = cache.Store("pages")
-    assert store.get("oldest") == "x" * 1_000
-    store.put("new", "y" * 1_000)
-    store.save()  # over budget: "older" is the least recently used
-
-    store = cache.Store("pages")
-    assert (store.get("oldest"), store.get("older"), store.get("new")) == ("x" * 1_000, None, "y" * 1_000)
-    assert cache.Store("rows").get("new") is None  # each store is apart
-
-
-def test_a_cached_page_cannot_be_given_the_whole_site() -> None:
-    """Only records and plain data can be fingerprinted; the whole site (which would
-    make every page depend on every record) is refused, not silently skipped."""
-    site = validate.load_site(FIXTURE_DATA, dt.date(2026, 1, 1))
-    assert render.fingerprint({"study": site.studies["fixture-trial"]})
-    with pytest.raises(TypeError, match="SiteData"):
-        render.fingerprint({"site": site})
-
-
 def test_hand_written_file_is_never_overwritten(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A hand-written file where a generated page would go stops the build instead of being lost."""
     (project / "docs" / "studies").mkdir(exist_ok=True)
     (project / "docs" / "studies" / "index.md").write_text("# My notes\n")
     assert build.main(["--data", "data", "--docs", "docs"]) == 1
-    assert "docs/studies/index.md:1: hand-written file is in the way" in capsys.readouterr().err
+    assert "docs/studies/index.md: a hand-written file is in the way" in capsys.readouterr().err
     assert (project / "docs" / "studies" / "index.md").read_text() == "# My notes\n"
 
 
