@@ -240,6 +240,10 @@ class MkDocsFailed(Exception):
     """`mkdocs build --strict` exited non-zero (it printed why)."""
 
 
+class ConfigError(Exception):
+    """The MkDocs configuration could not be read."""
+
+
 def build_offline(site: SiteData, config_file: Path, docs_dir: Path, archive: Path) -> None:
     """Build a copy of the site that works opened from the file system, and zip it.
 
@@ -254,7 +258,10 @@ def build_offline(site: SiteData, config_file: Path, docs_dir: Path, archive: Pa
         ])  # fmt: skip
         write_pages(render_site(site, directory_urls=False), work / "docs")
         shutil.copytree(TEMPLATES / "theme", work / "templates" / "theme")
-        config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+        try:
+            config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+        except yaml.YAMLError as error:
+            raise ConfigError(f"{display_path(config_file)}: {error}") from None
         config["plugins"] = [*config.get("plugins", []), "offline"]
         config["use_directory_urls"] = False
         # The offline plugin would load this shim from a CDN unless it is already listed.
@@ -277,7 +284,7 @@ def build_offline(site: SiteData, config_file: Path, docs_dir: Path, archive: Pa
 
 # --- The edge: errors become messages -----------------------------------------------
 
-BuildError = DataError | RenderError | WriteClash | BuildBusy | MkDocsFailed | OSError
+BuildError = DataError | RenderError | WriteClash | BuildBusy | MkDocsFailed | ConfigError | OSError
 
 
 def report(error: BuildError) -> None:
@@ -301,8 +308,10 @@ def report(error: BuildError) -> None:
               "try again when it has finished", file=sys.stderr)  # fmt: skip
     elif isinstance(error, MkDocsFailed):
         print(f"mkdocs build failed (exit {error.args[0]}); {unchanged}", file=sys.stderr)
+    elif isinstance(error, ConfigError):
+        print(f"{error}; {unchanged}", file=sys.stderr)
     else:
-        where = f" {display_path(Path(error.filename))}" if error.filename else ""
+        where = f" {display_path(Path(error.filename))}" if isinstance(error.filename, str) else ""
         print(f"could not write{where}: {error.strerror or error}; {unchanged}", file=sys.stderr)
 
 
@@ -374,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.offline:
             build_offline(site, args.config, args.docs, args.offline)
             print(f"build.py: offline copy written to {display_path(args.offline)}")
-    except (DataError, RenderError, WriteClash, BuildBusy, MkDocsFailed, OSError) as error:
+    except (DataError, RenderError, WriteClash, BuildBusy, MkDocsFailed, ConfigError, OSError) as error:
         report(error)
         return 1
     if args.serve:

@@ -157,7 +157,23 @@ def bibtex_entries(items: Iterable[dict[str, Any]]) -> dict[str, str]:
     return {item["id"]: _bibtex_entry(item) for item in items}
 
 
+# BibTeX counts braces to find where a value ends, escaped or not, so a lone brace in
+# the data is written as the LaTeX command for it.
+_BIBTEX_BRACES = str.maketrans({"{": r"\textbraceleft{}", "}": r"\textbraceright{}"})
+
+
+def _brace_safe(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.translate(_BIBTEX_BRACES)
+    if isinstance(value, dict):
+        return {key: _brace_safe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_brace_safe(item) for item in value]
+    return value
+
+
 def _bibtex_entry(item: dict[str, Any]) -> str:
+    item = _brace_safe(item)
     fields = {"title": "{" + item["title"] + "}"}  # braces keep the title's capitals
     date = item.get("issued", {}).get("date-parts", [[]])[0]
     if date:
@@ -173,10 +189,22 @@ def _bibtex_entry(item: dict[str, Any]) -> str:
     return _BIBTEX.to_string(BibliographyData({item["id"]: entry}))
 
 
+def _one_line(value: Any) -> Any:
+    """RIS has one field per line: a line break in a value would start a forged field
+    (or a forged record), so white space runs fold to one space."""
+    if isinstance(value, str):
+        return " ".join(value.split())
+    if isinstance(value, list):
+        return [_one_line(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _one_line(item) for key, item in value.items()}
+    return value
+
+
 def to_ris(items: Iterable[dict[str, Any]]) -> str:
-    """RIS for CSL-JSON items, written by rispy."""
+    """RIS for CSL-JSON items, written by rispy; one reference is always one record."""
     records = []
-    for item in items:
+    for item in map(_one_line, items):
         record: dict[str, Any] = {
             "type_of_reference": RIS_TYPES[item["type"]],
             "id": item["id"],

@@ -7,6 +7,10 @@ silently (duplicate keys) or dangerously (aliases, which make alias bombs)."""
 from __future__ import annotations
 
 import dataclasses
+import math
+import os
+import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -30,7 +34,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = f"{display_path(self.file)}:{self.line}"
+        where = f"{display_path(self.file)}:{self.line}" if self.line else display_path(self.file)
         return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
 
 
@@ -43,8 +47,10 @@ class DataError(Exception):
 
 
 def display_path(path: Path) -> str:
+    """The path relative to the working folder, where it is inside it; links are not
+    followed, so a link is named by its own name."""
     try:
-        return str(path.resolve().relative_to(Path.cwd()))
+        return str(Path(os.path.abspath(path)).relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
 
@@ -84,11 +90,37 @@ class Document:
         return Problem(self.path, self.line_of(loc), format_loc(loc), message)
 
 
-def read_document(path: Path) -> Document:
-    """Parse one YAML file, raising DataError with the line of any problem."""
-    raw = path.read_bytes()
+def read_document(path: Path, root: Path) -> Document:
+    """Parse one YAML file under `root`, raising DataError with the line of any problem."""
+    text = _read_text(path, root)
+    data, lines = _parse(path, text)
+    return Document(path, data, lines)
+
+
+def _read_text(path: Path, root: Path) -> str:
+    """The text of a plain file inside `root`: never a directory, device or FIFO
+    (opened without blocking, so a FIFO cannot hang the build), never a file a
+    link leads to outside `root`, and never more than MAX_FILE_BYTES read."""
+    if not path.resolve().is_relative_to(root.resolve()):
+        raise DataError(
+            [Problem(path, 1, "", f"is a link to a file outside {display_path(root)}/; data files must be inside it")]
+        )
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        kind = "a link to nothing" if path.is_symlink() else "missing"
+        raise DataError([Problem(path, 1, "", f"file is {kind}")]) from None
+    except OSError as error:
+        raise DataError([Problem(path, 1, "", f"cannot be read: {error.strerror}")]) from None
+    info = os.fstat(handle)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(handle)
+        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a plain file"
+        raise DataError([Problem(path, 1, "", f"is {kind}; data files must be plain YAML files")])
+    with os.fdopen(handle, "rb") as file:
+        raw = file.read(MAX_FILE_BYTES + 1)
     if len(raw) > MAX_FILE_BYTES:
-        raise DataError([Problem(path, 1, "", f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}")])
+        raise DataError([Problem(path, 1, "", f"file is over {MAX_FILE_BYTES:,} bytes, the limit")])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -96,8 +128,22 @@ def read_document(path: Path) -> Document:
         raise DataError(
             [Problem(path, line, "", f"byte 0x{raw[error.start]:02x} is not UTF-8; save the file as UTF-8")]
         ) from None
-    data, lines = _parse(path, text)
-    return Document(path, data, lines)
+    forbidden = _FORBIDDEN_CHARACTER.search(text)
+    if forbidden:
+        line = text.count("\n", 0, forbidden.start()) + 1
+        raise DataError(
+            [
+                Problem(
+                    path, line, "", f"character U+{ord(forbidden.group()):04X} is not allowed in a data file; remove it"
+                )
+            ]
+        )
+    return text
+
+
+# YAML allows tab, line feed, carriage return and NEL among the control characters.
+_FORBIDDEN_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
+MAX_DEPTH = 32  # the data nests a few levels; PyYAML's composer recurses (and crashes) on thousands
 
 
 def _parse(path: Path, text: str) -> tuple[Any, dict[Loc, int]]:
@@ -105,9 +151,13 @@ def _parse(path: Path, text: str) -> tuple[Any, dict[Loc, int]]:
         indent = line_text[: len(line_text) - len(line_text.lstrip(" \t"))]
         if "\t" in indent:
             raise DataError([Problem(path, number, "", "tab in indentation; indent with spaces")])
-    loader = yaml.CSafeLoader(text)
     try:
-        node = loader.get_single_node()
+        _check_depth(path, text)
+        loader = yaml.CSafeLoader(text)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 1
@@ -116,9 +166,7 @@ def _parse(path: Path, text: str) -> tuple[Any, dict[Loc, int]]:
         reason = ", ".join(filter(None, [context, error.problem]))
         raise DataError([Problem(path, line, "", f"YAML syntax error: {reason}")]) from None
     except yaml.YAMLError as error:
-        raise DataError([Problem(path, 1, "", f"YAML error: {error}")]) from None
-    finally:
-        loader.dispose()
+        raise DataError([Problem(path, 1, "", f"YAML error: {excerpt_text(str(error))}")]) from None
     if node is None:
         raise DataError([Problem(path, 1, "", "file is empty")])
     lines: dict[Loc, int] = {}
@@ -127,6 +175,63 @@ def _parse(path: Path, text: str) -> tuple[Any, dict[Loc, int]]:
     if problems:
         raise DataError(problems)
     return data, lines
+
+
+def _check_depth(path: Path, text: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH before PyYAML builds its node tree: the
+    event stream is read without recursion, the tree is built with it. The path of
+    keys and indexes is followed, to name the field."""
+    open_nodes: list[list[Any]] = []  # [loc, next index or key, whether a key comes next]
+    for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+        if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            open_nodes.pop()
+            continue
+        if not isinstance(event, yaml.NodeEvent):
+            continue
+        loc: Loc = ()
+        if open_nodes:
+            parent = open_nodes[-1]
+            if parent[2] is None:  # a sequence: parent[1] counts its items
+                parent[1] += 1
+                loc = (*parent[0], parent[1])
+            elif parent[2]:  # a mapping's key
+                parent[1] = event.value if isinstance(event, yaml.ScalarEvent) else "?"
+                parent[2] = False
+                continue
+            else:  # a mapping's value
+                loc = (*parent[0], parent[1])
+                parent[2] = True
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            if len(open_nodes) == MAX_DEPTH:
+                field = format_loc(loc[:4]) + ("…" if len(loc) > 4 else "")
+                raise DataError(
+                    [Problem(path, event.start_mark.line + 1, field, f"nested more than {MAX_DEPTH} levels deep")]
+                )
+            is_mapping = isinstance(event, yaml.MappingStartEvent)
+            open_nodes.append([loc, None if is_mapping else -1, True if is_mapping else None])
+
+
+def excerpt_text(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# Larger whole numbers than JSON readers keep exactly (2**53) are refused.
+MAX_INTEGER = 2**53
+
+
+def _scalar(node: yaml.ScalarNode, loader: yaml.CSafeLoader) -> Any:
+    """One scalar as Python data; raises ValueError with a reason a contributor can act on."""
+    try:
+        value = loader.construct_object(node)
+    except yaml.YAMLError as error:
+        raise ValueError(f"cannot read value: {getattr(error, 'problem', error)}") from None
+    except (ValueError, OverflowError) as error:  # PyYAML's dates: 2026-02-30, year 0
+        raise ValueError(f"{node.value!r} is not a real date ({error})") from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{node.value!r} is not a finite number")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INTEGER:
+        raise ValueError(f"the number {node.value[:12]}… ({len(node.value)} digits) is too large")
+    return value
 
 
 def _construct(
@@ -145,16 +250,9 @@ def _construct(
     lines.setdefault(loc, node.start_mark.line + 1)
     if isinstance(node, yaml.ScalarNode):
         try:
-            return loader.construct_object(node)
-        except yaml.YAMLError as error:
-            problems.append(
-                Problem(
-                    path,
-                    node.start_mark.line + 1,
-                    format_loc(loc),
-                    f"cannot read value: {getattr(error, 'problem', error)}",
-                )
-            )
+            return _scalar(node, loader)
+        except ValueError as error:
+            problems.append(Problem(path, node.start_mark.line + 1, format_loc(loc), str(error)))
             return None
     if id(node) in seen:
         problems.append(

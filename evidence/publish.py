@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Mapping
 from typing import Any
 from xml.etree import ElementTree
 
@@ -112,10 +113,23 @@ COMPARISON_COLUMNS = [
 ]  # fmt: skip
 
 
+class SpreadsheetSafeWriter(csv.DictWriter):  # type: ignore[type-arg]
+    """A CSV writer whose cells a spreadsheet shows and never runs: a cell that opens
+    like a formula (= + - @, tab, carriage return) gets a leading apostrophe, as
+    OWASP advises for CSV downloads."""
+
+    def writerow(self, rowdict: Mapping[str, Any]) -> Any:
+        return super().writerow({key: _inert_cell(value) for key, value in rowdict.items()})
+
+
+def _inert_cell(value: Any) -> Any:
+    return f"'{value}" if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def comparison_csv(site: SiteData) -> str:
     """The comparison table as CSV: one row per study, unknowns written as "not reported"."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, COMPARISON_COLUMNS, lineterminator="\n")
+    writer = SpreadsheetSafeWriter(buffer, COMPARISON_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for study_id, row in site.comparison.rows.items():
         study = site.studies[study_id]

@@ -217,9 +217,8 @@ def short_name(reference: Reference) -> str:
 
 
 def reference_links(reference: Reference) -> Markup:
-    """DOI, PubMed, PubMed Central and ClinicalTrials.gov links for a reference.
-
-    The identifiers matched strict patterns in the schema, so HTML-escaping suffices."""
+    """DOI, PubMed, PubMed Central and ClinicalTrials.gov links for a reference, or
+    its web address where it has none of those."""
     links = []
     if reference.doi:
         links.append((f"https://doi.org/{reference.doi}", f"doi:{reference.doi}"))
@@ -229,7 +228,16 @@ def reference_links(reference: Reference) -> Markup:
         links.append((f"https://www.ncbi.nlm.nih.gov/pmc/articles/{reference.pmcid}/", reference.pmcid))
     if reference.nct:
         links.append((f"https://clinicaltrials.gov/study/{reference.nct}", f"ClinicalTrials.gov {reference.nct}"))
-    return Markup(" · ".join(f'<a href="{html.escape(url)}">{html.escape(text)}</a>' for url, text in links))
+    if reference.url and not links:
+        links.append((reference.url, reference.url))
+    return Markup(" · ".join(html_link(url, text) for url, text in links))
+
+
+def html_link(url: str, text: str) -> str:
+    """A link as raw HTML, which Markdown leaves alone. Its text is escaped for Markdown
+    as well as HTML, because Markdown still reads the text between the tags; the address
+    matched a strict pattern in the schema, so it holds nothing HTML or Markdown act on."""
+    return f'<a href="{html.escape(url, quote=True)}">{escape_text(text)}</a>'
 
 
 def ordered_studies(site: SiteData) -> list[Study]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 # --- Vocabularies: every allowed value with the label readers see -------------
 
@@ -257,21 +257,44 @@ def _date_as_text(value: Any) -> Any:
     return _digits_as_text(value)
 
 
+def _real_date(text: str) -> str:
+    """A partial date that names a day must name one that exists (no 2018-02-31)."""
+    if text.count("-") == 2:
+        dt.date.fromisoformat(text)  # ValueError: pydantic reports it as the field's error
+    return text
+
+
+# Identifiers and addresses reach links, so each pattern admits only characters that
+# neither HTML nor Markdown act on; a character outside it is refused, never escaped.
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
-DOI_PATTERN = r"^10\.\d{4,9}/\S+$"
+DOI_PATTERN = r"^10\.\d{4,9}/[-._;()/:A-Za-z0-9]+$"  # Crossref's pattern for modern DOIs
 PMID_PATTERN = r"^[1-9]\d{0,8}$"
 PMCID_PATTERN = r"^PMC\d+$"
 NCT_PATTERN = r"^NCT\d{8}$"
 PARTIAL_DATE_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
+_HOST = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+_PATH_CHARACTERS = r"(?:[A-Za-z0-9\-._~!$&+,;=:@/]|%[0-9A-Fa-f]{2})"
+URL_PATTERN = rf"^https://{_HOST}(?::\d{{1,5}})?(?:/(?:{_PATH_CHARACTERS}|[?#])*)?$"
+SITE_URL_PATTERN = rf"^https?://{_HOST}(?::\d{{1,5}})?/(?:[A-Za-z0-9\-._~/]|%[0-9A-Fa-f]{{2}})*$"
+BIBLIOGRAPHIC_NUMBER_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9 .,/–-]{0,38}[A-Za-z0-9])?$"
 
 # What each pattern means, for error messages a contributor can act on.
 PATTERN_DESCRIPTIONS: dict[str, str] = {
     SLUG_PATTERN: "an id of lower-case letters, digits and single hyphens",
-    DOI_PATTERN: "a DOI such as 10.1176/appi.ajp.2018.18020138",
+    DOI_PATTERN: "a DOI such as 10.1176/appi.ajp.2018.18020138 (letters, digits and - . _ ; ( ) / : only)",
     PMID_PATTERN: "a PubMed id of up to 9 digits",
     PMCID_PATTERN: "a PubMed Central id such as PMC6395554",
     NCT_PATTERN: "a ClinicalTrials.gov number such as NCT02911597",
     PARTIAL_DATE_PATTERN: "a date written YYYY, YYYY-MM or YYYY-MM-DD",
+    URL_PATTERN: (
+        "an https:// address with a host name and no quotes, spaces, brackets or braces "
+        "(write other characters %-encoded, for example ( as %28)"
+    ),
+    SITE_URL_PATTERN: (
+        "an http:// or https:// address with a host name, ending in /, whose path holds only "
+        "letters, digits, - . _ ~ / and %-encoded characters"
+    ),
+    BIBLIOGRAPHIC_NUMBER_PATTERN: "a volume, issue or page range of letters, digits, spaces and - – . , /",
 }
 
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
@@ -279,7 +302,18 @@ Doi = Annotated[str, StringConstraints(pattern=DOI_PATTERN)]
 Pmid = Annotated[str, BeforeValidator(_digits_as_text), StringConstraints(pattern=PMID_PATTERN)]
 Pmcid = Annotated[str, StringConstraints(pattern=PMCID_PATTERN)]
 Nct = Annotated[str, StringConstraints(pattern=NCT_PATTERN)]
-PartialDate = Annotated[str, BeforeValidator(_date_as_text), StringConstraints(pattern=PARTIAL_DATE_PATTERN)]
+PartialDate = Annotated[
+    str, BeforeValidator(_date_as_text), StringConstraints(pattern=PARTIAL_DATE_PATTERN), AfterValidator(_real_date)
+]
+Url = Annotated[str, StringConstraints(pattern=URL_PATTERN, max_length=2000)]
+SiteUrl = Annotated[str, StringConstraints(pattern=SITE_URL_PATTERN, max_length=2000)]
+BibliographicNumber = Annotated[
+    str, BeforeValidator(_digits_as_text), StringConstraints(pattern=BIBLIOGRAPHIC_NUMBER_PATTERN)
+]
+# A number of people or of doses: never negative, and no trial has a million.
+Count = Annotated[int, Field(ge=0, le=1_000_000)]
+# A dose: a finite, positive number (YAML's .nan and .inf are refused).
+Amount = Annotated[float, Field(gt=0, le=1_000_000, allow_inf_nan=False)]
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
 
 
@@ -320,7 +354,7 @@ class Fact(Record, Generic[T]):
     note: Text | None = Field(None, description="A caveat readers should see beside the fact.")
 
 
-class Dose(Fact[float]):
+class Dose(Fact[Amount]):
     """A dose: a number and its unit, with provenance."""
 
     unit: DoseUnit | None = Field(None, description="Unit of the dose (vocabulary `DoseUnit`). Required with a value.")
@@ -370,16 +404,14 @@ class Reference(Record):
         None, description="The journal's standard abbreviation, for example `Am J Psychiatry` (AMA style uses it)."
     )
     issued_note: Text | None = Field(None, description="How the date is known, for example online versus print issue.")
-    volume: Text | None = Field(None, description="Volume, if seen.")
-    issue: Text | None = Field(None, description="Issue, if seen.")
-    pages: Text | None = Field(None, description="Page range, if seen.")
+    volume: BibliographicNumber | None = Field(None, description="Volume, if seen.")
+    issue: BibliographicNumber | None = Field(None, description="Issue, if seen.")
+    pages: BibliographicNumber | None = Field(None, description="Page range, if seen.")
     doi: Doi | None = Field(None, description="DOI without the https://doi.org/ prefix.")
     pmid: Pmid | None = Field(None, description="PubMed id.")
     pmcid: Pmcid | None = Field(None, description="PubMed Central id.")
     nct: Nct | None = Field(None, description="ClinicalTrials.gov number, for registry records.")
-    url: Annotated[str, StringConstraints(pattern=r"^https://\S+$")] | None = Field(
-        None, description="Canonical https address, where there is no DOI."
-    )
+    url: Url | None = Field(None, description="Canonical https address, where there is no DOI.")
     level: Level = Field(description="How the bibliographic details were confirmed (vocabulary `Level`).")
     seen_in: Text = Field(description="Where the bibliographic details were read.")
     note: Text | None = Field(None, description="A caveat about the reference itself.")
@@ -398,7 +430,7 @@ class Registration(Record):
     status: Fact[str] = Field(description="Recruitment status as registered.")
     start: Fact[str] = Field(description="Start date as registered.")
     completion: Fact[str] = Field(description="Completion date(s) as registered.")
-    enrolment: Fact[int] = Field(description="Enrolment as registered (actual, if completed).")
+    enrolment: Fact[Count] = Field(description="Enrolment as registered (actual, if completed).")
     ages: Fact[str] = Field(description="Eligible ages as registered.")
     primary_outcome: Fact[str] = Field(description="Primary outcome as registered.")
     design: Fact[str] = Field(description="Design as registered.")
@@ -441,11 +473,11 @@ class Population(Record):
 class Participants(Record):
     """How many took part, at each stage. Registry and paper may differ."""
 
-    planned: Fact[int] = Field(description="Planned sample size.")
-    enrolled: Fact[int] = Field(description="Number enrolled.")
-    studied: Fact[int] = Field(description="Number who received at least one study treatment.")
-    completed: Fact[int] = Field(description="Number who completed the protocol.")
-    analysed: Fact[int] = Field(description="Number in the main analysis.")
+    planned: Fact[Count] = Field(description="Planned sample size.")
+    enrolled: Fact[Count] = Field(description="Number enrolled.")
+    studied: Fact[Count] = Field(description="Number who received at least one study treatment.")
+    completed: Fact[Count] = Field(description="Number who completed the protocol.")
+    analysed: Fact[Count] = Field(description="Number in the main analysis.")
 
 
 class Intervention(Record):
@@ -463,7 +495,7 @@ class Intervention(Record):
     duration: Fact[str] | None = Field(
         None, description="How long each infusion lasted. Required for intravenous drugs."
     )
-    doses: Fact[int] = Field(description="Number of administrations per participant.")
+    doses: Fact[Count] = Field(description="Number of administrations per participant.")
 
 
 class Outcome(Record):
@@ -656,7 +688,7 @@ class SiteInfo(Record):
     a whole, in `data/site.yaml`."""
 
     title: Text = Field(description="The site's name.")
-    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+/$")] = Field(
+    url: SiteUrl = Field(
         description=(
             "The address the site is published at, ending in `/`; used in canonical links and "
             "citations. The environment variable SITE_URL overrides it for a deployment."

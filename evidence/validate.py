@@ -7,6 +7,8 @@ import dataclasses
 import datetime as dt
 import difflib
 import functools
+import os
+import re
 import typing
 from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
@@ -107,7 +109,7 @@ _EXPECTED = {
 def describe_error(error: Mapping[str, Any], model: type[BaseModel] | None) -> str:
     """Turn one pydantic error into a sentence that quotes the bad value."""
     kind, value, ctx = error["type"], error.get("input"), error.get("ctx", {})
-    got = f"got {value!r}" if isinstance(value, (str, int, float, bool)) else f"got {_type_name(value)}"
+    got = f"got {excerpt(value)}" if isinstance(value, (str, int, float, bool)) else f"got {_type_name(value)}"
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
@@ -124,7 +126,24 @@ def describe_error(error: Mapping[str, Any], model: type[BaseModel] | None) -> s
         return f"needs at least {ctx.get('min_length')} item(s)"
     if kind in _EXPECTED:
         return f"expected {_EXPECTED[kind]}, {got}"
+    if kind in _BOUNDS:
+        return f"must be {_BOUNDS[kind]} {format_number(next(iter(ctx.values())))}, {got}"
+    if kind == "finite_number":
+        return f"must be a finite number, {got}"
+    if kind == "value_error":
+        return f"{ctx.get('error', error['msg'])}, {got}"
     return f"{error['msg']}, {got}"
+
+
+_BOUNDS = {"greater_than": "more than", "greater_than_equal": "at least", "less_than": "less than",
+           "less_than_equal": "at most"}  # fmt: skip
+
+
+def excerpt(value: Any, limit: int = 60) -> str:
+    """A bad value as an error message quotes it: its repr, cut short, so that a
+    whole file read by mistake is never printed."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(str(value)):,} characters)"
 
 
 def _did_you_mean(name: str, model: type[BaseModel] | None, loc: Loc) -> str:
@@ -183,7 +202,7 @@ def load_keyed(
     if the file could not be read), so that a link to a record with an error of
     its own is not reported again as a link to nothing."""
     try:
-        document = read_document(path)
+        document = read_document(path, path.parent)
     except DataError as error:
         problems.extend(error.problems)
         return None, {}, None
@@ -226,7 +245,7 @@ def load_single(
 ) -> Any:
     """Load a file that holds one record; None (and a problem) if it cannot be read or is invalid."""
     try:
-        document = read_document(path)
+        document = read_document(path, path.parent)
         record = validate_value(document, record_type, document.data)
     except DataError as error:
         problems.extend(error.problems)
@@ -254,15 +273,19 @@ def load_site(data_dir: Path, today: dt.date) -> SiteData:
 
     studies: dict[str, Study] = {}
     known["study"] = set()
-    study_files = sorted((data_dir / "studies").glob("*.yaml"))
+    # Hidden files are an editor's (its lock file .#x.yaml is one), not data.
+    study_files = sorted(path for path in (data_dir / "studies").glob("*.y*ml") if not path.name.startswith("."))
     if not study_files:
         problems.append(Problem(data_dir / "studies", 1, "", "no study files (*.yaml) found"))
     for path in study_files:
         # Links to a study whose file is broken are not reported a second time: the
         # study is known by its id or, if the file cannot be read, by its file name.
         known["study"].add(path.stem)
+        if path.suffix != ".yaml":
+            problems.append(Problem(path, 1, "", f"rename it {path.stem}.yaml: study files end in .yaml"))
+            continue
         try:
-            document = read_document(path)
+            document = read_document(path, data_dir)
             if isinstance(document.data, dict) and isinstance(document.data.get("id"), str):
                 known["study"].add(document.data["id"])
             study = validate_value(document, Study, document.data)
@@ -274,6 +297,16 @@ def load_site(data_dir: Path, today: dt.date) -> SiteData:
             where = f"{display_path(first.path)}:{first.line_of(('id',))}"
             problems.append(document.problem(("id",), f"duplicate study id {study.id!r} (also in {where})"))
             continue
+        if study.id != path.stem:
+            problems.append(
+                document.problem(("id",), f"the file is {path.name}; name it {study.id}.yaml, after its id")
+            )
+            continue
+        if study.id in RESERVED_IDS:
+            problems.append(
+                document.problem(("id",), f"{study.id!r} is reserved for the list of studies; choose another id")
+            )
+            continue
         studies[study.id] = study
         documents[("study", study.id)] = document
 
@@ -281,9 +314,34 @@ def load_site(data_dir: Path, today: dt.date) -> SiteData:
         raise DataError(problems)
     site = SiteData(info, comparison, changes.root, studies, *(loaded[kind] for kind in KEYED_FILES), documents)
     problems.extend(check_site(site, today, known))
+    problems.extend(check_reserved_redirects(site))
+    problems.extend(check_site_url_override(os.environ.get("SITE_URL")))
     if problems:
         raise DataError(problems)
     return site
+
+
+# Page names the build writes itself beside the study pages: an id must not take them.
+RESERVED_IDS = frozenset({"index"})
+
+
+def check_reserved_redirects(site: SiteData) -> Iterator[Problem]:
+    """No old address may be named like a page the build writes (studies/index.md);
+    study ids are checked as their files load."""
+    for key in sorted(RESERVED_IDS & set(site.redirects)):
+        yield site.documents[("redirect", key)].problem(
+            (key,), f"{key!r} is reserved for the list of studies; choose another id"
+        )
+
+
+def check_site_url_override(url: str | None) -> Iterator[Problem]:
+    """SITE_URL, when set, must be an address as strict as data/site.yaml's `url`."""
+    if url is None:
+        return
+    url = url if url.endswith("/") else url + "/"
+    if not re.match(schema.SITE_URL_PATTERN, url) or len(url) > 2000:
+        description = schema.PATTERN_DESCRIPTIONS[schema.SITE_URL_PATTERN]
+        yield Problem(Path("SITE_URL"), 0, "", f"environment variable: expected {description}, got {excerpt(url)}")
 
 
 def iter_facts(value: Any, loc: Loc = ()) -> Iterator[tuple[Loc, Fact[Any]]]:
@@ -341,11 +399,8 @@ def check_fact(fact: Fact[Any], references: set[str] | None) -> Iterator[tuple[s
         yield "source", f"no reference {fact.source!r} in references.yaml{_suggest(fact.source, references)}"
     if fact.seen_in is None:
         yield "seen_in", "required: say where the fact was read"
-    if isinstance(fact, schema.Dose) and fact.value is not None:
-        if fact.unit is None:
-            yield "unit", "required with a dose"
-        if fact.value <= 0:
-            yield "value", f"a dose must be more than zero, got {format_number(fact.value)}"
+    if isinstance(fact, schema.Dose) and fact.value is not None and fact.unit is None:
+        yield "unit", "required with a dose"
 
 
 def _suggest(key: str, known: Collection[str]) -> str:
@@ -566,11 +621,8 @@ COUNT_ORDER = [("studied", "enrolled"), ("completed", "studied"), ("analysed", "
 
 
 def _check_counts(study: Study, document: Document) -> Iterator[Problem]:
-    """Counts are not negative, and no stage holds more people than the one it comes from."""
+    """No stage holds more people than the one it comes from (the schema keeps counts from 0 up)."""
     counts = {name: getattr(study.participants, name).value for name in type(study.participants).model_fields}
-    for name, count in counts.items():
-        if count is not None and count < 0:
-            yield document.problem(("participants", name), f"a count cannot be negative, got {count}")
     for smaller, larger in COUNT_ORDER:
         if counts[smaller] is not None and counts[larger] is not None and counts[smaller] > counts[larger]:
             yield document.problem(

@@ -94,7 +94,7 @@ def test_alias_bomb_is_bounded_in_memory(tmp_path: Path) -> None:
     bomb.write_text("\n".join(lines) + "\n")
     tracemalloc.start()
     with pytest.raises(load.DataError) as caught:
-        load.read_document(bomb)
+        load.read_document(bomb, tmp_path)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 5_000_000

@@ -1,0 +1,233 @@
+"""Faults: a build killed at any moment, a full or failing disk, and bad edits while
+serving. docs/ and site/ are each always the complete old or the complete new
+version, never missing, and the next build clears whatever a killed one left."""
+
+from __future__ import annotations
+
+import errno
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, copy_sources, snapshot
+
+import build
+
+STUDY = "data/studies/fixture-trial.yaml"
+
+
+def build_command(folder: Path, *extra: str) -> list[str]:
+    return [sys.executable, str(ROOT / "build.py"), "--data", str(folder / "data"), "--docs", str(folder / "docs"),
+            "--config", str(folder / "mkdocs.yml"), *extra]  # fmt: skip
+
+
+def fixture_project(folder: Path) -> Path:
+    """The site's sources with the fixture data (small: a build takes about two seconds)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    copy_sources(folder)
+    shutil.rmtree(folder / "data")
+    shutil.copytree(ROOT / "tests" / "fixtures" / "data", folder / "data")
+    return folder
+
+
+def make_new_version(folder: Path) -> None:
+    study = folder / STUDY
+    study.write_text(
+        re.sub(r"^headline: .*$", "headline: The new version of the page", study.read_text(), count=1, flags=re.M)
+    )
+
+
+def debris(folder: Path) -> list[str]:
+    """What a killed build may leave: staging folders beside docs/ and temporary files in it."""
+    staging = [path.name for path in folder.glob(f"{build.STAGING_PREFIX}*")]
+    return staging + [path.name for path in (folder / "docs").rglob(f"{build.TEMP_PREFIX}*")]
+
+
+@pytest.fixture(scope="module")
+def versions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A project built at the old version, and the docs/ and site/ of the new version."""
+    old = fixture_project(tmp_path_factory.mktemp("old"))
+    assert subprocess.run(build_command(old, "--site"), capture_output=True, check=False).returncode == 0
+    new = tmp_path_factory.mktemp("new")
+    shutil.copytree(old, new, dirs_exist_ok=True)
+    make_new_version(new)
+    assert subprocess.run(build_command(new, "--site"), capture_output=True, check=False).returncode == 0
+    return {"old": old, "new": new}
+
+
+# (with --site, the longest moment to kill it at, in seconds): a docs-only build takes
+# about a second here and one with MkDocs about three.
+KILL_TRIALS = [(False, 1.2)] * 16 + [(True, 3.5)] * 6
+
+
+def test_a_build_killed_at_any_moment_leaves_old_or_new_and_no_debris(
+    versions: dict[str, Path], tmp_path: Path
+) -> None:
+    """22 builds are killed (SIGKILL) at random moments: each time docs/ and site/ are each
+    exactly the old or the new version, and the next build leaves only the new one."""
+    old_docs, new_docs = snapshot(versions["old"] / "docs"), snapshot(versions["new"] / "docs")
+    old_site, new_site = snapshot(versions["old"] / "site"), snapshot(versions["new"] / "site")
+    assert old_docs != new_docs
+    assert old_site != new_site
+    chance = random.Random(20261201)
+    seen = set()
+    deadline = time.monotonic() + 150
+    for trial, (with_site, longest) in enumerate(KILL_TRIALS):
+        assert time.monotonic() < deadline, f"stopped at trial {trial}: the trials took too long"
+        folder = tmp_path / f"trial-{trial}"
+        shutil.copytree(versions["old"], folder)
+        make_new_version(folder)
+        extra = ["--site"] if with_site else []
+        process = subprocess.Popen(build_command(folder, *extra), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(chance.uniform(0.05, longest))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        docs, site = snapshot(folder / "docs"), snapshot(folder / "site")
+        assert docs in (old_docs, new_docs), f"trial {trial}: docs/ is mixed"
+        assert site in ((old_site, new_site) if with_site else (old_site,)), f"trial {trial}: site/ is mixed or missing"
+        seen.add("new" if docs == new_docs else "old")
+
+        finished = subprocess.run(build_command(folder, *extra), capture_output=True, text=True, check=False)
+        assert finished.returncode == 0, finished.stderr
+        assert debris(folder) == []
+        assert snapshot(folder / "docs") == new_docs
+        if with_site:
+            assert snapshot(folder / "site") == new_site
+        shutil.rmtree(folder)
+    assert seen == {"old", "new"}, "the kills should land both before and after docs/ is swapped"
+
+
+def test_site_is_never_missing_while_it_is_swapped(versions: dict[str, Path], tmp_path: Path) -> None:
+    """A reader polling site/index.html during a build always finds it."""
+    folder = tmp_path / "poll"
+    shutil.copytree(versions["old"], folder)
+    make_new_version(folder)
+    process = subprocess.Popen(build_command(folder, "--site"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    misses = 0
+    while process.poll() is None:
+        misses += not (folder / "site" / "index.html").is_file()
+    assert process.returncode == 0
+    assert misses == 0
+
+
+@pytest.mark.parametrize(("code", "words"), [(errno.ENOSPC, "No space left on device"), (errno.EROFS, "Read-only")])
+def test_a_failing_disk_gives_a_plain_message_and_changes_nothing(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], code: int, words: str
+) -> None:
+    """A write that fails part way (disk full, read-only) is reported in plain words; docs/ is as it was."""
+    assert build.main(["--data", "data", "--docs", "docs"]) == 0
+    make_new_version(project)
+    before = snapshot(project / "docs")
+    written = []
+    real = build._write_atomically
+
+    def failing(target: Path, data: bytes) -> None:
+        if len(written) == 2:
+            raise OSError(code, os.strerror(code), str(target))
+        written.append(target)
+        real(target, data)
+
+    monkeypatch.setattr(build, "_write_atomically", failing)
+    capsys.readouterr()
+    assert build.main(["--data", "data", "--docs", "docs"]) == 1
+    err = capsys.readouterr().err
+    assert words in err
+    assert err.endswith("; docs/ and site/ are unchanged\n")
+    assert "Traceback" not in err
+    assert snapshot(project / "docs") == before
+    assert debris(project) == []
+
+
+def test_a_file_size_limit_mid_build_is_a_plain_message(versions: dict[str, Path], tmp_path: Path) -> None:
+    """With writes capped (as on a full disk), the real command fails cleanly and leaves both folders."""
+    import resource
+
+    folder = tmp_path / "capped"
+    shutil.copytree(versions["old"], folder)
+    make_new_version(folder)
+    before = snapshot(folder / "docs"), snapshot(folder / "site")
+
+    def cap() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+    result = subprocess.run(
+        build_command(folder, "--site"), capture_output=True, text=True, check=False, preexec_fn=cap, timeout=120
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "File too large" in result.stderr
+    assert (snapshot(folder / "docs"), snapshot(folder / "site")) == before
+    assert debris(folder) == []
+
+
+# --- Live preview ---------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def page_text(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return str(response.read().decode("utf-8"))
+    except OSError:
+        return ""
+
+
+def wait_for(condition: object, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_live_preview_survives_bad_edits_and_shows_the_next_good_one(tmp_path: Path) -> None:
+    """An impossible date, then an editor's lock file: make serve prints located errors, keeps
+    serving the last good page, and shows the next good edit."""
+    folder = fixture_project(tmp_path / "serve")
+    port = free_port()
+    log = (tmp_path / "serve.log").open("w")
+    process = subprocess.Popen(
+        build_command(folder, "--serve", "--dev-addr", f"127.0.0.1:{port}"),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/studies/fixture-trial/"
+    study = folder / STUDY
+    try:
+        assert wait_for(lambda: "Fixture" in page_text(url), 60), "the dev server did not start"
+        good = study.read_text()
+        study.write_text(good.replace("last_reviewed: 2024-01-15", "last_reviewed: 2026-02-30"))
+        assert wait_for(lambda: "is not a real date" in (tmp_path / "serve.log").read_text(), 20)
+        assert process.poll() is None
+        assert "Fixture" in page_text(url)
+
+        (folder / "data" / "studies" / ".#fixture-trial.yaml").symlink_to("user@host.1234:5678")
+        study.write_text(re.sub(r"^headline: .*$", "headline: Edited while serving", good, count=1, flags=re.M))
+        assert wait_for(lambda: "Edited while serving" in page_text(url), 30)
+        assert process.poll() is None
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+        log.close()
+    text = (tmp_path / "serve.log").read_text()
+    assert "data/studies/fixture-trial.yaml:7: last_reviewed: '2026-02-30' is not a real date" in text.replace(
+        str(folder) + "/", ""
+    )
+    assert "Traceback" not in text
