@@ -142,7 +142,11 @@ def _read_text(path: Path, root: Path) -> str:
 
 
 # YAML allows tab, line feed, carriage return and NEL among the control characters.
-_FORBIDDEN_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
+# Bidirectional overrides and isolates are refused too: they make text read other
+# than it is stored (the "Trojan Source" trick), and English text never needs them.
+_FORBIDDEN_CHARACTER = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff]"
+)
 MAX_DEPTH = 32  # the data nests a few levels; PyYAML's composer recurses (and crashes) on thousands
 
 
@@ -197,7 +201,7 @@ def _check_depth(path: Path, text: str) -> None:
             elif parent[2]:  # a mapping's key
                 parent[1] = event.value if isinstance(event, yaml.ScalarEvent) else "?"
                 parent[2] = False
-                continue
+                loc = (*parent[0], "?")
             else:  # a mapping's value
                 loc = (*parent[0], parent[1])
                 parent[2] = True

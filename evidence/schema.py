@@ -12,6 +12,7 @@ exist, ...) are checked in `build.py`, which knows where each value came from.
 from __future__ import annotations
 
 import datetime as dt
+import urllib.parse
 from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
@@ -305,8 +306,18 @@ Nct = Annotated[str, StringConstraints(pattern=NCT_PATTERN)]
 PartialDate = Annotated[
     str, BeforeValidator(_date_as_text), StringConstraints(pattern=PARTIAL_DATE_PATTERN), AfterValidator(_real_date)
 ]
-Url = Annotated[str, StringConstraints(pattern=URL_PATTERN, max_length=2000)]
-SiteUrl = Annotated[str, StringConstraints(pattern=SITE_URL_PATTERN, max_length=2000)]
+
+
+def _real_port(url: str) -> str:
+    """A port, if the address names one, is one that exists (1 to 65535)."""
+    port = urllib.parse.urlsplit(url).port  # ValueError past 65535: pydantic reports it
+    if port == 0:
+        raise ValueError("port 0 does not exist")
+    return url
+
+
+Url = Annotated[str, StringConstraints(pattern=URL_PATTERN, max_length=2000), AfterValidator(_real_port)]
+SiteUrl = Annotated[str, StringConstraints(pattern=SITE_URL_PATTERN, max_length=2000), AfterValidator(_real_port)]
 BibliographicNumber = Annotated[
     str, BeforeValidator(_digits_as_text), StringConstraints(pattern=BIBLIOGRAPHIC_NUMBER_PATTERN)
 ]

@@ -203,6 +203,18 @@ def poison(value: Any, key: str | None = None) -> Any:
     return value
 
 
+# Identifiers and addresses cannot carry the payload (their patterns refuse it: see
+# tests/broken/), so the hostile fixture gives them every punctuation mark the
+# patterns allow, which Markdown could otherwise read as emphasis or links.
+EDGE_IDENTIFIERS = {
+    "references.yaml": {
+        "fixture-paper": {"doi": "10.9999/_em_(x);y:z/__b__", "pmid": "99999999"},
+        "fixture-news": {"url": "https://news.example.org/_a_/~b/?x=1&y=__z__;c=!$+,@#frag"},
+    },
+    "site.yaml": {"": {"url": "https://fixture.example.org/_a_/~b/"}},
+}
+
+
 @pytest.fixture(scope="session")
 def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The fixture data with every free-text field poisoned, built through MkDocs."""
@@ -212,6 +224,9 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         target = folder / "data" / source.relative_to(FIXTURE_DATA)
         target.parent.mkdir(parents=True, exist_ok=True)
         data = poison(yaml.safe_load(source.read_text(encoding="utf-8")))
+        if source.name in EDGE_IDENTIFIERS:
+            for key, fields in EDGE_IDENTIFIERS[source.name].items():
+                (data[key] if key else data).update(fields)
         target.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     result = build_site(folder)
     assert result.returncode == 0, result.stderr
@@ -219,7 +234,8 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 HOSTILE_PAGES = ["index.html", "studies/fixture-trial/index.html", "news/index.html", "history/index.html",
-                 "glossary/index.html", "registrations/index.html", "studies/index.html"]  # fmt: skip
+                 "glossary/index.html", "registrations/index.html", "studies/index.html", "citations/index.html",
+                 "comparison/index.html"]  # fmt: skip
 
 
 @pytest.mark.parametrize("page", HOSTILE_PAGES)
@@ -239,10 +255,31 @@ def test_hostile_text_runs_nothing_in_a_browser(browser: Any, hostile_site: Path
     """In Chromium, no injected script runs and no injected element exists; the text reads literally."""
     context = browser.new_context()
     tab = context.new_page()
+    dialogs: list[str] = []
+    elsewhere: list[str] = []
+    tab.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    tab.on("request", lambda request: None if request.url.startswith("file://") else elsewhere.append(request.url))
     tab.goto((hostile_site / page).as_uri())
+    tab.wait_for_load_state("load")
     assert tab.evaluate("typeof window.__pwned") == "undefined"
+    assert dialogs == []
+    assert elsewhere == []
     assert tab.locator('article img[src="x"], article a[href^="javascript:"], article b').count() == 0
     text = tab.locator("article").inner_text()
     assert "<script>window.__pwned = 1</script>" in text
     assert "{{ 7 * 7 }}" in text
+    context.close()
+
+
+def test_edge_identifiers_read_and_link_exactly_in_a_browser(browser: Any, hostile_site: Path) -> None:
+    """A DOI and an address with every punctuation mark their patterns allow are shown as typed
+    and linked exactly; none of their underscores became emphasis."""
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.goto((hostile_site / "citations" / "index.html").as_uri())
+    doi = EDGE_IDENTIFIERS["references.yaml"]["fixture-paper"]["doi"]
+    url = EDGE_IDENTIFIERS["references.yaml"]["fixture-news"]["url"]
+    assert tab.locator(f'a[href="https://doi.org/{doi}"]').first.inner_text() == f"doi:{doi}"
+    assert tab.locator(f'a[href="{url}"]').first.inner_text() == url
+    assert tab.locator("article a em, article a strong").count() == 0
     context.close()
