@@ -230,10 +230,22 @@ def build_site(config_file: Path, content_date: dt.date) -> None:
             ],
             check=False,
             env={**os.environ, "SOURCE_DATE_EPOCH": str(int(max(epoch, 0)))},
+            preexec_fn=_die_with_parent,
         )
         if result.returncode != 0:
             raise MkDocsFailed(result.returncode)
         exchange(staging, site_dir)
+
+
+def _die_with_parent() -> None:
+    """In the MkDocs child: end when build.py ends, even by SIGKILL (Linux's
+    PR_SET_PDEATHSIG), so that no orphan goes on writing a staging folder."""
+    prctl = getattr(ctypes.CDLL(None), "prctl", None)
+    if prctl is not None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 class MkDocsFailed(Exception):
@@ -332,7 +344,7 @@ def serve(data_dir: Path, docs_dir: Path, config_file: Path, address: str) -> in
     errors and the last good site stays served."""
     command = [sys.executable, "-m", "mkdocs", "serve", "--livereload", "--config-file", str(config_file),
                "--dev-addr", address]  # fmt: skip
-    server = subprocess.Popen(command)
+    server = subprocess.Popen(command, preexec_fn=_die_with_parent)
     stop = threading.Event()
     # Stop MkDocs with us, whether stopped by Ctrl-C or by a plain kill.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
