@@ -43,8 +43,10 @@ CSL_TYPES = {
 
 
 def csl_item(key: str, reference: Reference) -> dict[str, Any]:
-    """A reference as CSL-JSON. Unknown fields are left out, never filled in."""
-    item: dict[str, Any] = {"id": key, "type": CSL_TYPES[reference.type], "title": reference.title}
+    """A reference as CSL-JSON. Unknown fields are left out, never filled in. `issued`
+    is the print issue where there is one, and `available-date` the online date."""
+    title = f"[{reference.title}]" if reference.title_supplied else reference.title
+    item: dict[str, Any] = {"id": key, "type": CSL_TYPES[reference.type], "title": title}
     if reference.authors:
         item["author"] = [
             {"family": author.family, **({"given": author.given} if author.given else {})}
@@ -63,14 +65,76 @@ def csl_item(key: str, reference: Reference) -> dict[str, Any]:
     }
     item.update({name: value for name, value in optional.items() if value})
     if reference.issued:
-        item["issued"] = {"date-parts": [[int(part) for part in reference.issued.split("-")]]}
-    notes = [
-        f"ClinicalTrials.gov {reference.nct}" if reference.nct else "",
-        "" if reference.authors_complete else "Author list incomplete",
-    ]
-    if any(notes):
-        item["note"] = "; ".join(note for note in notes if note)
+        item["issued"] = {"date-parts": [date_parts(reference.issued)]}
+    if reference.online:
+        item["available-date"] = {"date-parts": [date_parts(reference.online)]}
+    item_notes = [note for note in notes(reference) if note]
+    if item_notes:
+        item["note"] = "; ".join(item_notes)
     return item
+
+
+def date_parts(text: str) -> list[int]:
+    return [int(part) for part in text.split("-")]
+
+
+def notes(reference: Reference) -> list[str]:
+    """What an export's note says of the dates and authors that its fields cannot."""
+    return [
+        f"ClinicalTrials.gov {reference.nct}" if reference.nct else "",
+        f"Published online {reference.online}" if reference.online else "",
+        f"Print issue {reference.issued}" if reference.online and reference.issued else "",
+        "Year inferred, not seen" if reference.issued_inferred else "",
+        "Date of the last update" if reference.issued_is_update else "",
+        "Co-authors, if any, not known" if reference.coauthors_unknown else "",
+        "" if reference.authors_complete or reference.coauthors_unknown else "Author list incomplete",
+    ]
+
+
+def ama_item(key: str, reference: Reference) -> dict[str, Any]:
+    """The CSL item to format in AMA style: an incomplete author list ends in et al.,
+    and a work with no volume is dated by its online date (AMA: "Published online")."""
+    item = csl_item(key, reference)
+    item.pop("note", None)
+    if reference.authors and not reference.authors_complete and not reference.coauthors_unknown:
+        item["author"] = [*item["author"], {"literal": "et al"}]
+    if reference.online and not reference.volume:
+        item["issued"] = item.pop("available-date")
+    return item
+
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")  # fmt: skip
+
+
+def month_year(text: str) -> str:
+    parts = date_parts(text)
+    return f"{MONTHS[parts[1] - 1]} {parts[0]}" if len(parts) > 1 else str(parts[0])
+
+
+def finish_ama(entry: str, reference: Reference) -> str:
+    """What the AMA style cannot say itself: et al. without a comma before it, a print
+    issue beside the online date, an inferred year, an update date, unknown co-authors."""
+    entry = re.sub(r", et al\b", " et al", entry)
+    if reference.coauthors_unknown:
+        entry = entry.replace(
+            f"{reference.authors[0].family}.", f"{reference.authors[0].family} [co-authors not known].", 1
+        )
+    if reference.online and reference.issued and not reference.volume:
+        entry = re.sub(
+            r"(Published online [^.]+\.)", rf"\1 Print issue {month_year(reference.issued)}.", entry, count=1
+        )
+    if reference.issued_inferred and reference.issued:
+        year = reference.issued[:4]
+        entry = re.sub(rf"Published online {year}\.", f"[{year}, year inferred].", entry, count=1)
+        entry = (
+            re.sub(rf"\b{year}\.(?=\s|$)", f"[{year}, year inferred].", entry, count=1)
+            if "inferred" not in entry
+            else entry
+        )
+    if reference.issued_is_update:
+        entry = re.sub(r"(?:Published |Accessed )?(\w+ \d{1,2}, \d{4})", r"Updated \1", entry, count=1)
+    return entry
 
 
 # --- Formatting with citeproc-py --------------------------------------------------
@@ -139,6 +203,15 @@ def _format(items: list[dict[str, Any]], style: str, as_html: bool) -> list[str]
     return entries
 
 
+def linked_doi(entry: str, reference: Reference) -> str:
+    """The AMA entry's doi: as a link, so that the DOI is printed once, not beside it again."""
+    if not reference.doi:
+        return entry
+    target = html.escape(f"https://doi.org/{reference.doi}")
+    shown = f"doi:{html.escape(reference.doi)}"
+    return entry.replace(shown, f'<a href="{target}">{shown}</a>', 1) if shown in entry else entry
+
+
 def to_csl_json(items: Iterable[dict[str, Any]]) -> str:
     return json_text(list(items))
 
@@ -150,6 +223,14 @@ BIBTEX_TYPES = {"article-journal": "article", "webpage": "misc"}
 # call, which cost seconds at a thousand studies; one writer serves every call.
 _BIBTEX = BibtexWriter()
 RIS_TYPES = {"article-journal": "JOUR", "webpage": "ELEC"}
+
+
+class _UnnumberedRisWriter(rispy.RisWriter):
+    """rispy writes a line "1." before each record; RIS has no such line, and readers show it."""
+
+    def _format_reference(self, ref: dict[str, Any], count: int, n: int) -> Any:
+        header = self.set_header(count)
+        return (line for line in super()._format_reference(ref, count, n) if line != header)
 
 
 def bibtex_entries(items: Iterable[dict[str, Any]]) -> dict[str, str]:
@@ -185,6 +266,8 @@ def _bibtex_entry(item: dict[str, Any]) -> str:
              "DOI": "doi", "URL": "url", "PMID": "pmid", "note": "note"}  # fmt: skip
     fields.update({field: str(item[name]) for name, field in names.items() if item.get(name)})
     persons = {"author": [Person(first=a.get("given", ""), last=a["family"]) for a in item.get("author", [])]}
+    if persons["author"] and "Author list incomplete" in item.get("note", ""):
+        persons["author"].append(Person("others"))  # BibTeX's own "and others"
     entry = Entry(BIBTEX_TYPES[item["type"]], fields=fields, persons=persons)
     return _BIBTEX.to_string(BibliographyData({item["id"]: entry}))
 
@@ -212,6 +295,8 @@ def to_ris(items: Iterable[dict[str, Any]]) -> str:
         }
         if item.get("author"):
             record["authors"] = [", ".join(filter(None, [a["family"], a.get("given")])) for a in item["author"]]
+            if "Author list incomplete" in item.get("note", ""):
+                record["authors"].append("et al.")
         date = item.get("issued", {}).get("date-parts", [[]])[0]
         if date:
             record["year"] = str(date[0])
@@ -227,7 +312,7 @@ def to_ris(items: Iterable[dict[str, Any]]) -> str:
             if end:
                 record["end_page"] = end
         records.append(record)
-    return rispy.dumps(records)
+    return rispy.dumps(records, implementation=_UnnumberedRisWriter)
 
 
 def exports(items: list[dict[str, Any]], folder: str, bibtex: Mapping[str, str]) -> dict[str, str]:

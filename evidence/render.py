@@ -120,7 +120,10 @@ def make_environment(site: SiteData | None = None, *, directory_urls: bool = Tru
         numbers = cite.numbering(citation_order(site), site.references)
         ordered = sorted(site.references, key=numbers.__getitem__)
         items = [cite.escaped_item(ama_item(key, site.references[key]), escape_inline) for key in ordered]
-        entries = cite.format_bibliography(items, cite.AMA, as_html=True)
+        entries = [
+            cite.linked_doi(cite.finish_ama(entry, site.references[key]), site.references[key])
+            for key, entry in zip(ordered, cite.format_bibliography(items, cite.AMA, as_html=True), strict=True)
+        ]
         env.globals.update(
             site_title=site.info.title,
             citation_numbers=numbers,
@@ -141,11 +144,8 @@ def make_environment(site: SiteData | None = None, *, directory_urls: bool = Tru
 
 
 def ama_item(key: str, reference: Reference) -> dict[str, Any]:
-    """The CSL item to format in AMA style: an incomplete author list ends in et al."""
-    item = cite.csl_item(key, reference)
-    if reference.authors and not reference.authors_complete:
-        item["author"] = [*item["author"], {"literal": "et al"}]
-    return item
+    """The CSL item to format in AMA style (cite.ama_item)."""
+    return cite.ama_item(key, reference)
 
 
 def date_long(day: dt.date) -> str:
@@ -198,7 +198,8 @@ def relative_url(page: str, link: str, directory_urls: bool) -> str:
 
 
 def year_of(reference: Reference) -> str:
-    return reference.issued[:4] if reference.issued else "n.d."
+    date = reference.online or reference.issued
+    return date[:4] if date else "n.d."
 
 
 def short_name(reference: Reference) -> str:
@@ -217,18 +218,17 @@ def short_name(reference: Reference) -> str:
 
 
 def reference_links(reference: Reference) -> Markup:
-    """DOI, PubMed, PubMed Central and ClinicalTrials.gov links for a reference, or
-    its web address where it has none of those."""
+    """PubMed, PubMed Central and ClinicalTrials.gov links for a reference, or its web
+    address where it has none of those. The DOI is a link inside the formatted citation
+    (cite.linked_doi), so it is not repeated here."""
     links = []
-    if reference.doi:
-        links.append((f"https://doi.org/{reference.doi}", f"doi:{reference.doi}"))
     if reference.pmid:
         links.append((f"https://pubmed.ncbi.nlm.nih.gov/{reference.pmid}/", f"PubMed {reference.pmid}"))
     if reference.pmcid:
         links.append((f"https://www.ncbi.nlm.nih.gov/pmc/articles/{reference.pmcid}/", reference.pmcid))
     if reference.nct:
         links.append((f"https://clinicaltrials.gov/study/{reference.nct}", f"ClinicalTrials.gov {reference.nct}"))
-    if reference.url and not links:
+    if reference.url and not links and not reference.doi:
         links.append((reference.url, reference.url))
     return Markup(" · ".join(html_link(url, text) for url, text in links))
 
@@ -276,6 +276,11 @@ def _date_parts(text: str) -> list[int]:
     return [int(part) for part in text.split("-")]
 
 
+def _slashed(text: str) -> str:
+    """2018-08-29 as Highwire writes it: 2018/08/29."""
+    return "/".join(f"{p:02d}" if i else str(p) for i, p in enumerate(_date_parts(text)))
+
+
 def highwire_tags(page: Page, url: str, site: SiteData) -> list[dict[str, str]]:
     """Google Scholar (Highwire) citation_* tags: the summarised work on a study page,
     the page itself elsewhere."""
@@ -287,12 +292,9 @@ def highwire_tags(page: Page, url: str, site: SiteData) -> list[dict[str, str]]:
     tags = [("citation_title", work.title)]
     tags += [("citation_author", ", ".join(filter(None, [a.family, a.given]))) for a in work.authors]
     if work.issued:
-        tags.append(
-            (
-                "citation_publication_date",
-                "/".join(f"{p:02d}" if i else str(p) for i, p in enumerate(_date_parts(work.issued))),
-            )
-        )
+        tags.append(("citation_publication_date", _slashed(work.issued)))
+    if work.online:
+        tags.append(("citation_online_date", _slashed(work.online)))
     optional = {"citation_journal_title": work.container, "citation_volume": work.volume, "citation_issue": work.issue,
                 "citation_doi": work.doi, "citation_pmid": work.pmid}  # fmt: skip
     tags += [(name, value) for name, value in optional.items() if value]
@@ -308,6 +310,16 @@ def json_ld(page: Page, url: str, site: SiteData) -> str:
     def work(key: str) -> dict[str, Any]:
         reference = site.references[key]
         item: dict[str, Any] = {"@type": "ScholarlyArticle", "name": reference.title}
+        if reference.online:
+            item["datePublished"] = reference.online
+        if reference.issued:
+            # The print issue, as schema.org says it: a PublicationIssue with its own date.
+            key_name = "isPartOf" if reference.online else "datePublished"
+            item[key_name] = (
+                {"@type": "PublicationIssue", "datePublished": reference.issued}
+                if reference.online
+                else reference.issued
+            )
         if reference.doi:
             item["sameAs"] = f"https://doi.org/{reference.doi}"
         elif reference.url:
@@ -348,7 +360,8 @@ def front_matter(pages: dict[str, Page], site: SiteData, directory_urls: bool) -
     base = site_url(site)
     urls = {path: base + output_url(path, directory_urls=True) for path in pages}  # public addresses, offline too
     items = [
-        {"id": path, "type": "webpage", "title": page.title, "container-title": site.info.title, "URL": urls[path],
+        {"id": path, "type": "webpage", "title": page.title, "URL": urls[path],
+         **({"container-title": site.info.title} if page.title != site.info.title else {}),
          "issued": {"date-parts": [[page.reviewed.year, page.reviewed.month, page.reviewed.day]]}}
         for path, page in pages.items()
     ]  # fmt: skip

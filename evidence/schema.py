@@ -339,6 +339,16 @@ class Record(BaseModel):
 T = TypeVar("T")
 
 
+class SourceLevel(Record):
+    """A further source of a fact, with its own level: a fact resting on sources of
+    different levels shows each."""
+
+    source: Slug = Field(description="Id of the reference in `data/references.yaml`.")
+    level: Level = Field(description="How this source confirms the fact (vocabulary `Level`).")
+    seen_in: Text = Field(description="Where it was read.")
+    says: Text | None = Field(None, description="What this source says, where it is only part of the fact.")
+
+
 class Fact(Record, Generic[T]):
     """One clinical fact and its provenance: which reference it comes from, how
     it was confirmed, and where it was read. A fact marked `unknown` has no value."""
@@ -363,6 +373,13 @@ class Fact(Record, Generic[T]):
     )
     quote: bool = Field(False, description="True when the value is quoted word for word from the source.")
     note: Text | None = Field(None, description="A caveat readers should see beside the fact.")
+    also: list[SourceLevel] = Field(
+        default_factory=list,
+        description=(
+            "Further sources of the fact, each with its own level. `level` is then the level of `source`; "
+            "a fact whose parts rest on different levels lists each part here."
+        ),
+    )
 
 
 class Dose(Fact[Amount]):
@@ -404,12 +421,32 @@ class Reference(Record):
     authors_complete: bool = Field(
         description="True only if `authors` is the whole author list; otherwise citations end in et al."
     )
+    coauthors_unknown: bool = Field(
+        False,
+        description=(
+            "True when it is not known whether the work has authors beyond those listed (a letter seen "
+            "by its first author's name only); citations then say so instead of et al."
+        ),
+    )
     container: Text | None = Field(None, description="Journal, website or registry the work appeared in.")
     issued: PartialDate | None = Field(
         description=(
             "Publication date: YYYY, YYYY-MM or YYYY-MM-DD. Write `null` when it was "
             "not seen, and say so in `issued_note`."
         )
+    )
+    online: PartialDate | None = Field(
+        None,
+        description=(
+            "Date first published online, where it differs from `issued` (the print issue): "
+            "YYYY, YYYY-MM or YYYY-MM-DD."
+        ),
+    )
+    issued_inferred: bool = Field(
+        False, description="True when the year of `issued` was not seen but inferred (say from what in `issued_note`)."
+    )
+    issued_is_update: bool = Field(
+        False, description="True when `issued` is the date a web page was last updated, not first published."
     )
     container_short: Text | None = Field(
         None, description="The journal's standard abbreviation, for example `Am J Psychiatry` (AMA style uses it)."
@@ -728,6 +765,7 @@ RECORD_TYPES: tuple[type[BaseModel], ...] = (
     Intervention,
     Outcome,
     Fact,
+    SourceLevel,
     Dose,
     Reference,
     Author,

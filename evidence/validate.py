@@ -364,6 +364,8 @@ def sources_of(record: BaseModel, extra: list[str]) -> list[str]:
     for _, fact in iter_facts(record):
         if fact.source:
             keys[fact.source] = None
+        for further in fact.also:
+            keys[further.source] = None
     return list(keys)
 
 
@@ -398,6 +400,14 @@ def check_fact(fact: Fact[Any], references: set[str] | None) -> Iterator[tuple[s
         yield "source", f"no reference {fact.source!r} in references.yaml{_suggest(fact.source, references)}"
     if fact.seen_in is None:
         yield "seen_in", "required: say where the fact was read"
+    for index, further in enumerate(fact.also):
+        if references is not None and further.source not in references:
+            yield (
+                f"also.{index}.source",
+                f"no reference {further.source!r} in references.yaml{_suggest(further.source, references)}",
+            )
+        if further.level == "unknown":
+            yield f"also.{index}.level", "a further source must have confirmed something; leave unknown sources out"
     if isinstance(fact, schema.Dose) and fact.value is not None and fact.unit is None:
         yield "unit", "required with a dose"
 

@@ -29,7 +29,7 @@ def test_published_json_validates_against_the_published_schema(site: Path) -> No
     assert sorted(records["studies"]) == sorted(p.stem for p in (DATA / "studies").glob("*.yaml"))
     assert records["studies"]["williams-2018"]["participants"]["planned"] == {
         "value": 30, "level": "primary", "source": "williams-2018", "seen_in": "the abstract on the publisher's page",
-        "quote": False, "note": None,
+        "quote": False, "note": None, "also": [],
     }  # fmt: skip
     assert records["studies"]["williams-2018"]["design"]["setting"]["level"] == "primary"
     assert records["licence"].startswith("CC BY 4.0")

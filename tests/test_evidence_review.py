@@ -1,0 +1,91 @@
+"""Issue 16, the evidence read a second time: what a reader sees on the built site and in the downloads."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+import bibtexparser
+import rispy
+from conftest import ROOT
+from test_site import page_text, parse
+
+
+def head_tags(site: Path, page: str) -> dict[str, list[str]]:
+    """The citation_* meta tags of a built page, name -> contents."""
+    html = (site / page / "index.html").read_text(encoding="utf-8")
+    tags: dict[str, list[str]] = {}
+    for name, content in re.findall(r'<meta name="(citation_[a-z_]+)" content="([^"]*)"', html):
+        tags.setdefault(name, []).append(content)
+    return tags
+
+
+def json_ld(site: Path, page: str) -> dict:
+    html = (site / page / "index.html").read_text(encoding="utf-8")
+    return json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1))
+
+
+def test_williams_2018_online_and_print_dates_in_every_format(site: Path) -> None:
+    """Williams 2018 says online 29 August 2018 and print December 2018 in AMA, meta tags, JSON-LD, BibTeX, RIS and CSL-JSON."""
+    text = page_text(site, "studies/williams-2018")
+    assert "Published online August 29, 2018. Print issue December 2018." in text
+    assert "Published online December 2018" not in text
+    tags = head_tags(site, "studies/williams-2018")
+    assert tags["citation_publication_date"] == ["2018/12"]
+    assert tags["citation_online_date"] == ["2018/08/29"]
+    about = json_ld(site, "studies/williams-2018")["about"]
+    assert about["datePublished"] == "2018-08-29"
+    assert about["isPartOf"] == {"@type": "PublicationIssue", "datePublished": "2018-12"}
+    entry = bibtexparser.parse_string((site / "downloads" / "references.bib").read_text()).entries_dict["williams-2018"]
+    assert entry["year"] == "2018" and entry["month"] == "12"
+    assert "Published online 2018-08-29" in entry["note"]
+    record = next(r for r in rispy.loads((site / "downloads" / "references.ris").read_text()) if r["id"] == "williams-2018")
+    assert record["date"] == "2018/12" and "Published online 2018-08-29" in record["notes"][0]
+    item = next(i for i in json.loads((site / "downloads" / "references.json").read_text()) if i["id"] == "williams-2018")
+    assert item["issued"] == {"date-parts": [[2018, 12]]}
+    assert item["available-date"] == {"date-parts": [[2018, 8, 29]]}
+
+
+def test_citations_follow_the_fixes_of_item_5(site: Path) -> None:
+    """No comma before et al., Sanacora's unknown co-authors, bracketed supplied titles, update dates, inferred years."""
+    text = page_text(site, "citations")
+    assert ", et al" not in text
+    assert "Heifets et al. Rigorous Trial Design" in text
+    assert "Sanacora [co-authors not known]. Caution Against" in text
+    assert "Sanacora et al" not in text
+    assert "[Reply to Sanacora]." in text
+    assert "Updated October 16, 2022." in text
+    assert "[2025, year inferred]." in text
+    assert "[2018, year inferred]." in text
+
+
+def test_doi_printed_once_per_entry(site: Path) -> None:
+    """Each citation shows its DOI once, as a link, on the citations page and on a study page."""
+    assert page_text(site, "citations").count("doi:10.1176/appi.ajp.2018.18020138") == 1
+    link = '<a href="https://doi.org/10.1176/appi.ajp.2018.18020138">doi:10.1176/appi.ajp.2018.18020138</a>'
+    for page in ("citations", "studies/williams-2018"):
+        html = (site / page / "index.html").read_text(encoding="utf-8")
+        article = html[html.index("<article") : html.index("</article>")]
+        assert article.count("doi:10.1176/appi.ajp.2018.18020138") == article.count(link) > 0, page
+
+
+def test_home_cite_box_names_the_site_once(site: Path) -> None:
+    """The home page's "cite this page" text does not repeat the site's title."""
+    text = " ".join(parse(site / "index.html").text)
+    assert "Ketamine and naltrexone: the evidence. Ketamine and naltrexone: the evidence" not in text
+    assert "Ketamine and naltrexone: the evidence. November" in text or "Ketamine and naltrexone: the evidence. December" in text
+
+
+def test_bibtex_and_ris_mark_incomplete_author_lists(site: Path) -> None:
+    """BibTeX ends an incomplete list in `and others`, RIS in an et al. author, and RIS has no numbered lines."""
+    bib = (site / "downloads" / "references.bib").read_text()
+    entries = bibtexparser.parse_string(bib).entries_dict
+    assert entries["heifets-letter-2019"]["author"] == "Heifets and others"
+    assert entries["sanacora-letter"]["author"] == "Sanacora"
+    ris = (site / "downloads" / "references.ris").read_text()
+    assert not re.search(r"^\d+\.\s*$", ris, re.M)
+    heifets = next(r for r in rispy.loads(ris) if r["id"] == "heifets-letter-2019")
+    assert heifets["authors"] == ["Heifets", "et al."]
