@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from evidence import schema
 from evidence.render import (
     REFERENCE_PAGE_SIZE,
+    SIZE_STAGES,
     STUDY_LIST_LIMIT,
     Page,
     escape_text,
@@ -181,11 +182,7 @@ def render_comparison(env: jinja2.Environment, site: SiteData) -> dict[str, Page
         study = site.studies[study_id]
         naltrexone = [i for i in study.interventions if i.agent == "naltrexone"]
         outcomes = [o for o in study.outcomes if not o.role.startswith("registry")]
-        counts = [
-            study.participants.studied.value,
-            study.participants.analysed.value,
-            study.participants.completed.value,
-        ]
+        counts = [getattr(study.participants, stage).value for stage in SIZE_STAGES]
         rows.append(
             {
                 "study": study,

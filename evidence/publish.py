@@ -108,7 +108,7 @@ COMPARISON_COLUMNS = [
     "study", "label", "design", "blinding", "control", "diagnosis", "alcohol_use_disorder", "key_exclusions",
     "planned", "studied", "analysed", "naltrexone_formulation", "naltrexone_dose", "naltrexone_route",
     "naltrexone_timing", "ketamine_dose", "ketamine_route", "ketamine_infusion_length", "ketamine_infusions",
-    "outcome", "outcome_time_point", "result_on_depression", "dissociation_and_other_effects",
+    "outcome_number", "outcome_role", "outcome", "outcome_time_point", "result_on_depression", "dissociation_and_other_effects",
     "naltrexone_blunted_effect", "certainty",
 ]  # fmt: skip
 
@@ -127,7 +127,8 @@ def _inert_cell(value: Any) -> Any:
 
 
 def comparison_csv(site: SiteData) -> str:
-    """The comparison table as CSV: one row per study, unknowns written as "not reported"."""
+    """The comparison table as CSV: one row per study and outcome (every outcome the study
+    records, the registry's included), unknowns written as "not reported"."""
     buffer = io.StringIO()
     writer = SpreadsheetSafeWriter(buffer, COMPARISON_COLUMNS, lineterminator="\n")
     writer.writeheader()
@@ -135,30 +136,31 @@ def comparison_csv(site: SiteData) -> str:
         study = site.studies[study_id]
         naltrexone = next((i for i in study.interventions if i.agent == "naltrexone"), None)
         ketamine = next((i for i in study.interventions if i.agent == "ketamine"), None)
-        outcome = next((o for o in study.outcomes if not o.role.startswith("registry")), study.outcomes[0])
-        writer.writerow({
-            "study": study_id, "label": study.label,
-            "design": _cell(study.design.type, schema.DESIGN_LABELS),
-            "blinding": _cell(study.design.blinding, schema.BLINDING_LABELS),
-            "control": _cell(study.design.control), "diagnosis": _cell(study.population.diagnosis),
-            "alcohol_use_disorder": _cell(study.population.alcohol_use_disorder),
-            "key_exclusions": _cell(study.population.exclusions),
-            "planned": _cell(study.participants.planned), "studied": _cell(study.participants.studied),
-            "analysed": _cell(study.participants.analysed),
-            "naltrexone_formulation": _cell(naltrexone.formulation if naltrexone else None),
-            "naltrexone_dose": _cell(naltrexone.dose if naltrexone else None),
-            "naltrexone_route": _cell(naltrexone.route if naltrexone else None, schema.ROUTE_LABELS),
-            "naltrexone_timing": _cell(naltrexone.timing if naltrexone else None),
-            "ketamine_dose": _cell(ketamine.dose if ketamine else None),
-            "ketamine_route": _cell(ketamine.route if ketamine else None, schema.ROUTE_LABELS),
-            "ketamine_infusion_length": _cell(ketamine.duration if ketamine else None),
-            "ketamine_infusions": _cell(ketamine.doses if ketamine else None),
-            "outcome": _cell(outcome.measure), "outcome_time_point": _cell(outcome.time_point),
-            "result_on_depression": _cell(row.depression_result),
-            "dissociation_and_other_effects": _cell(row.other_effects),
-            "naltrexone_blunted_effect": _cell(study.naltrexone_effect, schema.NALTREXONE_EFFECT_SHORT),
-            "certainty": schema.CERTAINTY_LABELS[site.comparison.certainty[row.certainty].level],
-        })  # fmt: skip
+        for number, outcome in enumerate(study.outcomes, 1):
+            writer.writerow({
+                "study": study_id, "label": study.label,
+                "design": _cell(study.design.type, schema.DESIGN_LABELS),
+                "blinding": _cell(study.design.blinding, schema.BLINDING_LABELS),
+                "control": _cell(study.design.control), "diagnosis": _cell(study.population.diagnosis),
+                "alcohol_use_disorder": _cell(study.population.alcohol_use_disorder),
+                "key_exclusions": _cell(study.population.exclusions),
+                "planned": _cell(study.participants.planned), "studied": _cell(study.participants.studied),
+                "analysed": _cell(study.participants.analysed),
+                "naltrexone_formulation": _cell(naltrexone.formulation if naltrexone else None),
+                "naltrexone_dose": _cell(naltrexone.dose if naltrexone else None),
+                "naltrexone_route": _cell(naltrexone.route if naltrexone else None, schema.ROUTE_LABELS),
+                "naltrexone_timing": _cell(naltrexone.timing if naltrexone else None),
+                "ketamine_dose": _cell(ketamine.dose if ketamine else None),
+                "ketamine_route": _cell(ketamine.route if ketamine else None, schema.ROUTE_LABELS),
+                "ketamine_infusion_length": _cell(ketamine.duration if ketamine else None),
+                "ketamine_infusions": _cell(ketamine.doses if ketamine else None),
+                "outcome_number": str(number), "outcome_role": schema.OUTCOME_ROLE_LABELS[outcome.role],
+                "outcome": _cell(outcome.measure), "outcome_time_point": _cell(outcome.time_point),
+                "result_on_depression": _cell(row.depression_result),
+                "dissociation_and_other_effects": _cell(row.other_effects),
+                "naltrexone_blunted_effect": _cell(study.naltrexone_effect, schema.NALTREXONE_EFFECT_SHORT),
+                "certainty": schema.CERTAINTY_LABELS[site.comparison.certainty[row.certainty].level],
+            })  # fmt: skip
     return buffer.getvalue()
 
 

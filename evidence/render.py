@@ -139,6 +139,8 @@ def make_environment(site: SiteData | None = None, *, directory_urls: bool = Tru
         links=reference_links,
         date_long=date_long,
         href=href,
+        study_size=study_size,
+        result_line=result_line,
     )
     return env
 
@@ -146,6 +148,37 @@ def make_environment(site: SiteData | None = None, *, directory_urls: bool = Tru
 def ama_item(key: str, reference: Reference) -> dict[str, Any]:
     """The CSL item to format in AMA style (cite.ama_item)."""
     return cite.ama_item(key, reference)
+
+
+# The stage a study's "how many" names first: the people its result rests on.
+SIZE_STAGES = ("analysed", "completed", "studied", "enrolled")
+
+
+def study_size(study: Study) -> Markup:
+    """How many took part, the one rule every page uses: the number the result rests on
+    (analysed, else completed, else studied, else enrolled), then how many were studied
+    if that differs, for example `12 completed (of 14 studied)`."""
+    counts = {stage: getattr(study.participants, stage).value for stage in SIZE_STAGES}
+    stage = next((stage for stage in SIZE_STAGES if counts[stage] is not None), None)
+    if stage is None:
+        return Markup('<em class="unknown">Not reported in the sources checked</em>')
+    text = f"{counts[stage]} {stage}"
+    if stage in ("analysed", "completed") and counts["studied"] not in (None, counts[stage]):
+        text += f" (of {counts['studied']} studied)"
+    return Markup(escape_text(text))
+
+
+def result_line(study: Study, short: bool = False) -> Markup:
+    """A study's one-line result, the one rule every page uses: what naltrexone did,
+    with the caveat (the fact's note) that must travel with it wherever it is shown."""
+    fact = study.naltrexone_effect
+    if fact.value is None:
+        return Markup('<em class="unknown">Not reported in the sources checked</em>')
+    labels = schema.NALTREXONE_EFFECT_SHORT if short else schema.NALTREXONE_EFFECT_LABELS
+    text = escape_text(labels[fact.value])
+    if fact.note:
+        text += f' <span class="fact-note">({escape_text(fact.note)})</span>'
+    return Markup(text)
 
 
 def date_long(day: dt.date) -> str:

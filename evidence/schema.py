@@ -107,9 +107,10 @@ OUTCOME_ROLE_LABELS: dict[str, str] = {
     "registry-secondary": "Secondary outcome (trial registry)",
 }
 
-NaltrexoneEffect = Literal["blunted", "no-difference", "not-tested", "unclear", "no-naltrexone"]
+NaltrexoneEffect = Literal["blunted", "blunted-suicidality", "no-difference", "not-tested", "unclear", "no-naltrexone"]
 NALTREXONE_EFFECT_LABELS: dict[str, str] = {
     "blunted": "Naltrexone blunted the antidepressant effect",
+    "blunted-suicidality": "Naltrexone blunted the effect on suicidality scales (the only outcomes analysed)",
     "no-difference": "No difference with naltrexone",
     "not-tested": "Not tested against a control",
     "unclear": "Unclear",
@@ -119,6 +120,7 @@ NALTREXONE_EFFECT_LABELS: dict[str, str] = {
 # The same values, as the comparison table's answer to "did naltrexone blunt the effect?".
 NALTREXONE_EFFECT_SHORT: dict[str, str] = {
     "blunted": "Yes",
+    "blunted-suicidality": "Yes, on suicidality scales",
     "no-difference": "No difference",
     "not-tested": "Not tested against a control",
     "unclear": "Unclear",
@@ -482,6 +484,12 @@ class Registration(Record):
     ages: Fact[str] = Field(description="Eligible ages as registered.")
     primary_outcome: Fact[str] = Field(description="Primary outcome as registered.")
     design: Fact[str] = Field(description="Design as registered.")
+    first_posted: Fact[str] | None = Field(
+        None, description="When the record was first posted; a date after the study began means it was registered late."
+    )
+    relevance: Text | None = Field(
+        None, description="Why the record is listed: what it adds to the question, in a sentence."
+    )
 
 
 # --- Studies ----------------------------------------------------------------------

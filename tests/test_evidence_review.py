@@ -10,7 +10,6 @@ from pathlib import Path
 
 import bibtexparser
 import rispy
-from conftest import ROOT
 from test_site import page_text, parse
 
 
@@ -40,11 +39,17 @@ def test_williams_2018_online_and_print_dates_in_every_format(site: Path) -> Non
     assert about["datePublished"] == "2018-08-29"
     assert about["isPartOf"] == {"@type": "PublicationIssue", "datePublished": "2018-12"}
     entry = bibtexparser.parse_string((site / "downloads" / "references.bib").read_text()).entries_dict["williams-2018"]
-    assert entry["year"] == "2018" and entry["month"] == "12"
+    assert entry["year"] == "2018"
+    assert entry["month"] == "12"
     assert "Published online 2018-08-29" in entry["note"]
-    record = next(r for r in rispy.loads((site / "downloads" / "references.ris").read_text()) if r["id"] == "williams-2018")
-    assert record["date"] == "2018/12" and "Published online 2018-08-29" in record["notes"][0]
-    item = next(i for i in json.loads((site / "downloads" / "references.json").read_text()) if i["id"] == "williams-2018")
+    record = next(
+        r for r in rispy.loads((site / "downloads" / "references.ris").read_text()) if r["id"] == "williams-2018"
+    )
+    assert record["date"] == "2018/12"
+    assert "Published online 2018-08-29" in record["notes"][0]
+    item = next(
+        i for i in json.loads((site / "downloads" / "references.json").read_text()) if i["id"] == "williams-2018"
+    )
     assert item["issued"] == {"date-parts": [[2018, 12]]}
     assert item["available-date"] == {"date-parts": [[2018, 8, 29]]}
 
@@ -76,7 +81,10 @@ def test_home_cite_box_names_the_site_once(site: Path) -> None:
     """The home page's "cite this page" text does not repeat the site's title."""
     text = " ".join(parse(site / "index.html").text)
     assert "Ketamine and naltrexone: the evidence. Ketamine and naltrexone: the evidence" not in text
-    assert "Ketamine and naltrexone: the evidence. November" in text or "Ketamine and naltrexone: the evidence. December" in text
+    assert (
+        "Ketamine and naltrexone: the evidence. November" in text
+        or "Ketamine and naltrexone: the evidence. December" in text
+    )
 
 
 def test_bibtex_and_ris_mark_incomplete_author_lists(site: Path) -> None:
@@ -89,3 +97,32 @@ def test_bibtex_and_ris_mark_incomplete_author_lists(site: Path) -> None:
     assert not re.search(r"^\d+\.\s*$", ris, re.M)
     heifets = next(r for r in rispy.loads(ris) if r["id"] == "heifets-letter-2019")
     assert heifets["authors"] == ["Heifets", "et al."]
+
+
+def test_comparison_csv_keeps_every_outcome(site: Path) -> None:
+    """comparison.csv has one row per study and outcome, so Jelen 2025's MADRS outcome is there beside its glutamate one."""
+    text = (site / "downloads" / "data" / "comparison.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    jelen = [row["outcome"] for row in rows if row["study"] == "jelen-2025"]
+    assert len(jelen) >= 2
+    assert any("MADRS" in outcome for outcome in jelen)
+    assert any("Glx" in outcome for outcome in jelen)
+    assert "one row per study and outcome" in page_text(site, "about/data")
+
+
+def test_one_rule_for_how_many_and_the_result_line(site: Path) -> None:
+    """Home, Studies and Comparison give the same size and one-line result, Williams 2019 on suicidality, Yoon 2025 with its caveat."""
+    home, studies, comparison = (page_text(site, page) for page in ("", "studies", "comparison"))
+    for size in ("26 analysed", "12 completed (of 14 studied)", "58 studied", "5 studied"):
+        for name, text in (("home", home), ("studies", studies), ("comparison", comparison)):
+            assert size in text, (size, name)
+    assert "7 completed" in home
+    assert "7 completed" in studies
+    assert "Not reported in the sources checked" not in studies
+    suicidality = "Naltrexone blunted the effect on suicidality scales"
+    assert suicidality in home
+    assert suicidality in studies
+    assert "Yes, on suicidality scales" in comparison
+    caveat = "every arm improved, the midazolam control included"
+    for name, text in (("home", home), ("studies", studies), ("comparison", comparison)):
+        assert caveat in text, name
