@@ -98,8 +98,9 @@ def ama_item(key: str, reference: Reference) -> dict[str, Any]:
     item.pop("note", None)
     if reference.authors and not reference.authors_complete and not reference.coauthors_unknown:
         item["author"] = [*item["author"], {"literal": "et al"}]
-    if reference.online and not reference.volume:
-        item["issued"] = item.pop("available-date")
+    online = item.pop("available-date", None)  # citeproc-py knows CSL 1.0.1 only
+    if online and not reference.volume:
+        item["issued"] = online
     return item
 
 

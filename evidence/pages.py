@@ -187,7 +187,7 @@ def render_comparison(env: jinja2.Environment, site: SiteData) -> dict[str, Page
             {
                 "study": study,
                 "data": data,
-                "rating": comparison.certainty[data.certainty],
+                "rating": comparison.certainty[data.certainty] if data.certainty else None,
                 "year": year_of(site.references[study.reference]),
                 "aud": _yes_no(study.population.alcohol_use_disorder),
                 "naltrexone": naltrexone,
@@ -195,7 +195,9 @@ def render_comparison(env: jinja2.Environment, site: SiteData) -> dict[str, Page
                 "ketamine": [i for i in study.interventions if i.agent == "ketamine"],
                 "outcomes": outcomes[:2],
                 "n_sort": next((n for n in counts if n is not None), 0),
-                "certainty_rank": len(levels) - levels.index(comparison.certainty[data.certainty].level),
+                "certainty_rank": (
+                    len(levels) - levels.index(comparison.certainty[data.certainty].level) if data.certainty else 0
+                ),
             }
         )
     filters = [

@@ -159,7 +159,11 @@ def comparison_csv(site: SiteData) -> str:
                 "result_on_depression": _cell(row.depression_result),
                 "dissociation_and_other_effects": _cell(row.other_effects),
                 "naltrexone_blunted_effect": _cell(study.naltrexone_effect, schema.NALTREXONE_EFFECT_SHORT),
-                "certainty": schema.CERTAINTY_LABELS[site.comparison.certainty[row.certainty].level],
+                "certainty": (
+                    schema.CERTAINTY_LABELS[site.comparison.certainty[row.certainty].level]
+                    if row.certainty
+                    else "not rated"
+                ),
             })  # fmt: skip
     return buffer.getvalue()
 

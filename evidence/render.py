@@ -113,6 +113,7 @@ def make_environment(site: SiteData | None = None, *, directory_urls: bool = Tru
         level_symbols=schema.LEVEL_SYMBOLS,
         verdict_symbols={"accurate": "✓", "imprecise": "≈", "wrong": "✗", "unverified": "?"},
         certainty_symbols=schema.CERTAINTY_SYMBOLS,
+        judgement_steps=schema.JUDGEMENT_STEPS,
         level_explanations=schema.LEVEL_EXPLANATIONS,
         directory_urls=directory_urls,
     )

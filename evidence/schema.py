@@ -156,6 +156,15 @@ GRADE_DOMAIN_LABELS: dict[str, str] = {
     "publication-bias": "Publication bias",
 }
 
+Judgement = Literal["not-serious", "serious", "very-serious"]
+JUDGEMENT_LABELS: dict[str, str] = {
+    "not-serious": "Not serious",
+    "serious": "Serious",
+    "very-serious": "Very serious",
+}
+# How many levels each judgement costs, GRADE-style.
+JUDGEMENT_STEPS: dict[str, int] = {"not-serious": 0, "serious": 1, "very-serious": 2}
+
 StepKind = Literal["naltrexone", "ketamine", "assessment", "crossover", "follow-up"]
 STEP_KIND_LABELS: dict[str, str] = {
     "naltrexone": "Naltrexone (or its placebo)",
@@ -234,6 +243,7 @@ VOCABULARIES: dict[str, tuple[Any, dict[str, str]]] = {
     "Verdict": (Verdict, VERDICT_LABELS),
     "CertaintyLevel": (CertaintyLevel, CERTAINTY_LABELS),
     "GradeDomain": (GradeDomain, GRADE_DOMAIN_LABELS),
+    "Judgement": (Judgement, JUDGEMENT_LABELS),
     "StepKind": (StepKind, STEP_KIND_LABELS),
     "StudySection": (StudySection, STUDY_SECTION_LABELS),
     "ReferenceType": (ReferenceType, REFERENCE_TYPE_LABELS),
@@ -607,7 +617,13 @@ class ComparisonRow(Record):
 
     depression_result: Fact[str] = Field(description="The main result on depression, in one sentence.")
     other_effects: Fact[str] = Field(description="The result on dissociation or other effects.")
-    certainty: Slug = Field(description="Id of the certainty rating, in `certainty`, that the study feeds.")
+    certainty: Slug | None = Field(
+        None,
+        description=(
+            "Id of the certainty rating, in `certainty`, whose body of evidence holds the study. Leave it "
+            "out for a study with no comparison with and without naltrexone: it cannot answer the question."
+        ),
+    )
 
 
 class Reason(Record):
@@ -618,24 +634,51 @@ class Reason(Record):
     studies: list[Slug] = Field(min_length=1, description="Ids of the studies the point rests on.")
 
 
-class Downgrade(Record):
-    """A reason to rate the certainty of evidence down, GRADE-style."""
+class DomainJudgement(Record):
+    """One of the five GRADE domains, judged for one question, with its reason and the studies it rests on."""
 
     domain: GradeDomain = Field(description="The GRADE domain (vocabulary `GradeDomain`).")
-    steps: Annotated[int, Field(ge=1, le=2)] = Field(description="How many levels it costs: 1 or 2.")
-    reason: Text = Field(description="Why, in a sentence a reader can check against the studies.")
-    studies: list[Slug] = Field(min_length=1, description="Ids of the studies the reason concerns.")
+    judgement: Judgement = Field(
+        description="Not serious, serious (one level down) or very serious (two levels down); vocabulary `Judgement`."
+    )
+    reason: Text = Field(
+        description="Why, in a sentence a reader can check against the studies; also when not serious."
+    )
+    studies: list[Slug] = Field(min_length=1, description="Ids of the studies the judgement rests on.")
+
+
+class Consideration(Record):
+    """Something a reader must know about a body of evidence that is not one of the five
+    domains and is not counted as a step down, said plainly."""
+
+    title: Text = Field(description="What it is, in a few words.")
+    text: Text = Field(description="What it means for the question.")
+    studies: list[Slug] = Field(min_length=1, description="Ids of the studies it concerns.")
 
 
 class CertaintyRating(Record):
-    """The certainty of the evidence on one key question, GRADE-style, with every downgrade explained."""
+    """The certainty of the evidence on one outcome of one key question, GRADE-style: the
+    five domains judged, so that the level follows from the table."""
 
-    question: Text = Field(description="The key question, with its population.")
-    studies: list[Slug] = Field(min_length=1, description="Ids of the studies that answer it.")
+    question: Text = Field(description="The key question, with its population and comparison.")
+    outcome: Text = Field(description="The outcome rated, with when it was measured.")
+    studies: list[Slug] = Field(
+        min_length=1,
+        description="Ids of the studies in the body of evidence: only studies that compare with and without naltrexone.",
+    )
     start: CertaintyLevel = Field(description="Where the rating starts: `high` for randomized trials.")
-    level: CertaintyLevel = Field(description="The rating after the downgrades (vocabulary `CertaintyLevel`).")
-    downgrades: list[Downgrade] = Field(
-        default_factory=list, description="Every reason the rating is below its start; the steps must add up."
+    level: CertaintyLevel = Field(description="The rating after the domains' steps down (vocabulary `CertaintyLevel`).")
+    domains: list[DomainJudgement] = Field(
+        min_length=5, max_length=5, description="The five GRADE domains, each judged once."
+    )
+    considerations: list[Consideration] = Field(
+        default_factory=list, description="What a reader must know that is not a domain and not counted as a step."
+    )
+    editorial: CertaintyLevel | None = Field(
+        None, description="The site's editorial judgement the rating started from, where there was one."
+    )
+    revisited: Text | None = Field(
+        None, description="Why the table leads to a level other than `editorial`. Required when they differ."
     )
     statement: Text = Field(
         description="The finding in plain language, using the wording the level requires (may, probably, ...)."
@@ -737,6 +780,13 @@ class Statement(Record):
 
     text: Text = Field(description="The sentence, worded to match the certainty of the evidence.")
     studies: list[Slug] = Field(default_factory=list, description="Ids of the studies it rests on.")
+    certainty: Slug | None = Field(
+        None,
+        description=(
+            "Id of the comparison's certainty rating the sentence reports; the home page shows its level "
+            "and links to it, and the sentence must use the wording the level requires."
+        ),
+    )
 
 
 class SiteInfo(Record):
@@ -764,7 +814,8 @@ RECORD_TYPES: tuple[type[BaseModel], ...] = (
     ComparisonRow,
     Reason,
     CertaintyRating,
-    Downgrade,
+    DomainJudgement,
+    Consideration,
     Study,
     ProtocolStep,
     StudyDesign,

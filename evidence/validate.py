@@ -386,7 +386,7 @@ def _may_hold_record(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
-def check_fact(fact: Fact[Any], references: set[str] | None) -> Iterator[tuple[str, str]]:
+def check_fact(fact: Fact[Any], references: set[str] | None) -> Iterator[tuple[str | tuple[str | int, ...], str]]:
     """Rules every fact obeys, as (sub-field, message) pairs."""
     if fact.level == "unknown":
         if fact.value is not None:
@@ -403,11 +403,11 @@ def check_fact(fact: Fact[Any], references: set[str] | None) -> Iterator[tuple[s
     for index, further in enumerate(fact.also):
         if references is not None and further.source not in references:
             yield (
-                f"also.{index}.source",
+                ("also", index, "source"),
                 f"no reference {further.source!r} in references.yaml{_suggest(further.source, references)}",
             )
         if further.level == "unknown":
-            yield f"also.{index}.level", "a further source must have confirmed something; leave unknown sources out"
+            yield ("also", index, "level"), "a further source must have confirmed something; leave unknown sources out"
     if isinstance(fact, schema.Dose) and fact.value is not None and fact.unit is None:
         yield "unit", "required with a dose"
 
@@ -438,7 +438,8 @@ def check_site(site: SiteData, today: dt.date, known: Mapping[str, set[str] | No
     def facts(document: Document, record: BaseModel, prefix: Loc) -> None:
         for loc, fact in iter_facts(record, prefix):
             problems.extend(
-                document.problem((*loc, sub), message) for sub, message in check_fact(fact, known["reference"])
+                document.problem((*loc, *(sub if isinstance(sub, tuple) else (sub,))), message)
+                for sub, message in check_fact(fact, known["reference"])
             )
 
     def future(document: Document, loc: Loc, value: dt.date | str | int) -> None:
@@ -564,13 +565,26 @@ def check_site(site: SiteData, today: dt.date, known: Mapping[str, set[str] | No
     for index, statement in enumerate(site.info.bottom_line):
         for number, study_id in enumerate(statement.studies):
             link(document, ("bottom_line", index, "studies", number), "study", study_id)
+        if statement.certainty is not None:
+            rating = site.comparison.certainty.get(statement.certainty)
+            if rating is None:
+                known_ratings = site.comparison.certainty
+                problems.append(
+                    document.problem(
+                        ("bottom_line", index, "certainty"),
+                        f"no certainty rating {statement.certainty!r} in comparison.yaml"
+                        f"{_suggest(statement.certainty, known_ratings)}",
+                    )
+                )
+            else:
+                problems.extend(check_wording(document, ("bottom_line", index, "text"), rating.level, statement.text))
 
     document = site.documents[("comparison", "comparison")]
     comparison = site.comparison
     facts(document, comparison, ())
     for study_id, row in comparison.rows.items():
         link(document, ("rows", study_id), "study", study_id)
-        if row.certainty not in comparison.certainty:
+        if row.certainty is not None and row.certainty not in comparison.certainty:
             problems.append(
                 document.problem(
                     ("rows", study_id, "certainty"),
@@ -586,32 +600,79 @@ def check_site(site: SiteData, today: dt.date, known: Mapping[str, set[str] | No
         for number, study_id in enumerate(reason.studies):
             link(document, ("reasons", index, "studies", number), "study", study_id)
     for key, rating in comparison.certainty.items():
-        problems.extend(_check_certainty(document, key, rating, link))
+        problems.extend(_check_certainty(document, key, rating, link, site.studies))
+        for study_id in rating.studies:
+            row = comparison.rows.get(study_id)
+            if row is not None and row.certainty != key:
+                problems.append(
+                    document.problem(
+                        ("rows", study_id, "certainty"),
+                        f"the study is in the body of evidence of {key!r}, so its row's certainty is {key!r}",
+                    )
+                )
     return problems
 
 
 def _check_certainty(
-    document: Document, key: str, rating: CertaintyRating, link: Callable[..., None]
+    document: Document, key: str, rating: CertaintyRating, link: Callable[..., None], studies: Mapping[str, Study]
 ) -> Iterator[Problem]:
-    """A rating's downgrades add up to the distance from its start, and its wording fits its level."""
+    """A rating judges each of the five domains once, its level is its start minus the
+    domains' steps, its wording fits its level, and its body of evidence holds only
+    studies that compare with and without naltrexone."""
     loc = ("certainty", key)
     for number, study_id in enumerate(rating.studies):
         link(document, (*loc, "studies", number), "study", study_id)
-    for index, downgrade in enumerate(rating.downgrades):
-        for number, study_id in enumerate(downgrade.studies):
-            link(document, (*loc, "downgrades", index, "studies", number), "study", study_id)
+        study = studies.get(study_id)
+        if study is not None and study.naltrexone_effect.value in NO_COMPARISON:
+            yield document.problem(
+                (*loc, "studies", number),
+                f"{study_id!r} has no comparison with and without naltrexone "
+                f"({schema.NALTREXONE_EFFECT_LABELS[study.naltrexone_effect.value].lower()}); "
+                "it cannot be in the body of evidence for a comparison question",
+            )
+    for index, judged in enumerate(rating.domains):
+        for number, study_id in enumerate(judged.studies):
+            link(document, (*loc, "domains", index, "studies", number), "study", study_id)
+            if study_id not in rating.studies:
+                yield document.problem(
+                    (*loc, "domains", index, "studies", number),
+                    f"{study_id!r} is not in this rating's studies; a judgement rests on the body of evidence",
+                )
+    for index, consideration in enumerate(rating.considerations):
+        for number, study_id in enumerate(consideration.studies):
+            link(document, (*loc, "considerations", index, "studies", number), "study", study_id)
+    judged_domains = [judged.domain for judged in rating.domains]
+    for domain in schema.GRADE_DOMAIN_LABELS:
+        if judged_domains.count(domain) != 1:
+            yield document.problem(
+                (*loc, "domains"), f"judge the domain {domain!r} exactly once (found {judged_domains.count(domain)})"
+            )
     levels = list(schema.CERTAINTY_LABELS)
-    expected = min(levels.index(rating.start) + sum(d.steps for d in rating.downgrades), len(levels) - 1)
+    steps = sum(schema.JUDGEMENT_STEPS[judged.judgement] for judged in rating.domains)
+    expected = min(levels.index(rating.start) + steps, len(levels) - 1)
     if levels[expected] != rating.level:
-        steps = sum(d.steps for d in rating.downgrades)
         yield document.problem(
             (*loc, "level"),
-            f"{rating.level!r} does not follow from starting at {rating.start!r} and {steps} downgrade step(s); "
-            "give a reason for every step down",
+            f"{rating.level!r} does not follow from starting at {rating.start!r} and {steps} step(s) down "
+            f"in the domains, which give {levels[expected]!r}",
         )
-    wording = schema.CERTAINTY_WORDING[rating.level]
-    if wording and wording not in rating.statement.lower():
-        yield document.problem((*loc, "statement"), f"at {rating.level!r} certainty the statement must say {wording!r}")
+    if rating.editorial is not None and rating.editorial != rating.level and rating.revisited is None:
+        yield document.problem(
+            (*loc, "revisited"),
+            f"required: the level {rating.level!r} differs from the editorial judgement {rating.editorial!r}; say why",
+        )
+    yield from check_wording(document, (*loc, "statement"), rating.level, rating.statement)
+
+
+# Effects that mean a study did not compare ketamine with and without naltrexone.
+NO_COMPARISON = ("not-tested", "no-naltrexone")
+
+
+def check_wording(document: Document, loc: Loc, level: str, text: str) -> Iterator[Problem]:
+    """A plain-language sentence uses the words its certainty level requires."""
+    wording = schema.CERTAINTY_WORDING[level]
+    if wording and wording not in text.lower():
+        yield document.problem(loc, f"at {level!r} certainty the statement must say {wording!r}")
 
 
 def _check_interventions(study: Study, document: Document) -> Iterator[Problem]:

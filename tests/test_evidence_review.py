@@ -126,3 +126,81 @@ def test_one_rule_for_how_many_and_the_result_line(site: Path) -> None:
     caveat = "every arm improved, the midazolam control included"
     for name, text in (("home", home), ("studies", studies), ("comparison", comparison)):
         assert caveat in text, name
+
+
+def test_certainty_is_rated_domain_by_domain(site: Path) -> None:
+    """Each question's rating shows all five GRADE domains judged, the arithmetic, and only comparative studies."""
+    html = (site / "comparison" / "index.html").read_text(encoding="utf-8")
+    text = page_text(site, "comparison")
+    for key in ("oral-naltrexone", "suicidal-thoughts", "injectable-naltrexone"):
+        block = html[html.index(f'id="certainty-{key}"') :]
+        block = " ".join(parse_fragment(block[: block.index("</table>")]).split())
+        for domain in ("Risk of bias", "Inconsistency", "Indirectness", "Imprecision", "Publication bias"):
+            assert domain in block, (key, domain)
+    assert "high − 1 (risk of bias) − 1 (imprecision) = low" in text
+    assert "high − 1 (risk of bias) − 2 (imprecision) = very low" in text
+    assert "The trial could not detect blunting." in text
+    assert "Stated, not rated down" in text
+    injectable = html[html.index('id="certainty-injectable-naltrexone"') :]
+    injectable = injectable[: injectable.index("</div>")]
+    assert "yoon-2019" not in injectable.split("Studies:")[-1]
+    assert "Not rated: no comparison without naltrexone" in text
+    assert "Outcome: Suicidality scales" in text
+
+
+def parse_fragment(html: str) -> str:
+    """The text of an HTML fragment."""
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def test_bottom_line_shows_certainty_and_says_may(site: Path) -> None:
+    """The home page's bottom line shows each question's certainty in symbols and words, links to it, and hedges."""
+    html = (site / "index.html").read_text(encoding="utf-8")
+    text = page_text(site, "")
+    assert "points in different directions" not in text
+    assert "point the same way" in text
+    for key, label in (("oral-naltrexone", "⊕⊕◯◯ Low certainty"), ("injectable-naltrexone", "⊕◯◯◯ Very low certainty")):
+        assert f'href="comparison/#certainty-{key}"' in html
+        assert label in text
+    low = text[text.index("⊕⊕◯◯ Low certainty") :]
+    assert " may weaken " in low[: low.index(")")]
+    assert text.count("very uncertain") >= 2
+
+
+def test_risk_of_bias_facts_are_on_the_study_pages(site: Path) -> None:
+    """The limitations name the registry/paper outcome difference, the unreported craving outcome, completers only, the never-infused and late registration."""
+    williams = page_text(site, "studies/williams-2018")
+    assert "The registry's primary outcome (HAM-D-6) differs from the paper's" in williams
+    assert "Visual Analog Craving Scale for Ketamine, VASK), was not reported" in williams
+    assert "The results seen are for the 12 who completed both conditions" in williams
+    assert "7 of the 65 randomised (about 11%) never received an infusion" in page_text(site, "studies/yoon-2025")
+    assert "first posted on 5 September 2018" in page_text(site, "studies/yoon-2019")
+
+
+def test_provenance_shows_each_source_at_its_own_level(site: Path) -> None:
+    """Stanford's naltrexone timing shows the registry summary (secondary) and the Amiaz letter (primary) separately."""
+    text = page_text(site, "studies/williams-2018")
+    timing = text[text.index("Timing 45 minutes before the ketamine infusion") :][:700]
+    assert "○ Secondary reports only" in timing
+    assert "● Primary record · Amiaz" in timing
+    assert "taken 45 minutes before intravenous injection of ketamine" in timing
+    assert "A registry summary (moreblossom.com) describes the trial as triple-blind" in text
+    fix = " ".join(parse(site / "citations" / "index.html").text)
+    assert "which it attributes to Mark George (the byline was not seen" in " ".join(fix.split())
+
+
+def test_comparison_wording_fixes(site: Path) -> None:
+    """The comparison says two injections in the 2025 trial and attributes the Stanford argument to the Yale reply."""
+    text = page_text(site, "comparison")
+    assert "a 380 mg injection" not in text
+    assert "two injections in the randomized trial" in text
+    assert "the case series' authors summarize the Stanford researchers' letter as arguing" in text
+
+
+def test_registrations_page_lists_the_other_registry_records(site: Path) -> None:
+    """NCT04177706 and the other registry records of facts.md section 8.5 are on the registrations page."""
+    text = page_text(site, "registrations")
+    for nct in ("NCT04177706", "NCT05051449", "NCT06943859", "NCT03051945", "NCT05940324"):
+        assert nct in text
+    assert "intranasal ketamine 60 mg twice weekly for 4 weeks versus saline" in text
+    assert "First posted 5 September 2018" in text
