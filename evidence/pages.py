@@ -127,8 +127,9 @@ def render_news(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
     counts = {verdict: sum(c.verdict == verdict for c in site.claims.values()) for verdict in schema.VERDICT_LABELS}
     sources = [*articles, *(key for claim in site.claims.values() for key in sources_of(claim, []))]
     description = "What the two source news articles said, beside what the primary record says, with verdicts."
+    terms = {verdict: [t for t, v in schema.VERDICT_TERMS.items() if v == verdict] for verdict in schema.VERDICT_LABELS}
     page = site_page(env, site, "news.md", "What the news said", description, sources,
-                     articles=articles, by_article=by_article, counts=counts)  # fmt: skip
+                     articles=articles, by_article=by_article, counts=counts, terms=terms)  # fmt: skip
     return {"news.md": page}
 
 
@@ -228,6 +229,7 @@ def render_comparison(env: jinja2.Environment, site: SiteData) -> dict[str, Page
         row["html"] = Markup(html)
     keys = [key for row in rows for key in sources_of(row["study"], [])]
     keys += [key for row in rows for key in sources_of(row["data"], [])]
+    keys += [key for item in comparison.other_evidence for key in sources_of(item, [])]
     text = render_page(
         env,
         "comparison.md.j2",

@@ -111,7 +111,16 @@ def make_environment(site: SiteData | None = None, *, directory_urls: bool = Tru
     env.globals.update(
         vocab={name: labels for name, (_, labels) in schema.VOCABULARIES.items()},
         level_symbols=schema.LEVEL_SYMBOLS,
-        verdict_symbols={"accurate": "✓", "imprecise": "≈", "wrong": "✗", "unverified": "?"},
+        verdict_symbols={
+            "accurate": "✓",
+            "imprecise": "≈",
+            "overstated": "↑",
+            "not-supported": "∅",
+            "misleading": "!",
+            "wrong": "✗",
+            "unverified": "?",
+        },
+        verdict_explanations=schema.VERDICT_EXPLANATIONS,
         certainty_symbols=schema.CERTAINTY_SYMBOLS,
         judgement_steps=schema.JUDGEMENT_STEPS,
         level_explanations=schema.LEVEL_EXPLANATIONS,
@@ -244,7 +253,7 @@ def short_name(reference: Reference) -> str:
     if not reference.authors:
         return f"{schema.REFERENCE_TYPE_LABELS[reference.type]}, {reference.container or reference.title} {year}"
     first = reference.authors[0].family
-    if len(reference.authors) == 1 and reference.authors_complete:
+    if len(reference.authors) == 1 and (reference.authors_complete or reference.coauthors_unknown):
         return f"{first} {year}"
     if len(reference.authors) == 2 and reference.authors_complete:
         return f"{first} and {reference.authors[1].family} {year}"
@@ -289,6 +298,7 @@ def citation_order(site: SiteData) -> list[str]:
     for study in ordered_studies(site):
         keys += site.study_sources[study.id]
     keys += [key for row in site.comparison.rows.values() for key in sources_of(row, [])]
+    keys += [key for item in site.comparison.other_evidence for key in sources_of(item, [])]
     keys += [claim.article for claim in site.claims.values()]
     keys += [key for claim in site.claims.values() for key in sources_of(claim, [])]
     keys += [key for event in site.events.values() for key in sources_of(event, [])]

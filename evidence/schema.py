@@ -127,13 +127,60 @@ NALTREXONE_EFFECT_SHORT: dict[str, str] = {
     "no-naltrexone": "Naltrexone not given",
 }
 
-Verdict = Literal["accurate", "imprecise", "wrong", "unverified"]
+Verdict = Literal["accurate", "imprecise", "overstated", "not-supported", "misleading", "wrong", "unverified"]
 VERDICT_LABELS: dict[str, str] = {
     "accurate": "Accurate",
     "imprecise": "Imprecise",
+    "overstated": "Overstated",
+    "not-supported": "Not supported",
+    "misleading": "Misleading",
     "wrong": "Wrong",
     "unverified": "Unverified",
 }
+# What each badge means, printed on the news page.
+VERDICT_EXPLANATIONS: dict[str, str] = {
+    "accurate": "Agrees with the sources checked (the level beside the finding says how firmly they were confirmed).",
+    "imprecise": "Roughly right, but loose in a number, date, name or detail.",
+    "overstated": "Goes further than the evidence: a finding made to sound firmer or broader than it is.",
+    "not-supported": "Says something the sources do not show or that was never tested.",
+    "misleading": "Partly defensible, but leaves a reader with a wrong picture.",
+    "wrong": "Contradicted by the sources.",
+    "unverified": "Could not be checked in any source read, or the sources disagree: neither confirmed nor refuted.",
+}
+# The fact sheet's verdict words (the start of a claim's `verdict_detail`) and the one
+# badge each gives, so that the same word always gets the same badge.
+VERDICT_TERMS: dict[str, str] = {
+    "agrees": "accurate",
+    "consistent": "accurate",
+    "fair": "accurate",
+    "imprecise": "imprecise",
+    "roughly consistent": "imprecise",
+    "timing plausible": "imprecise",
+    "online date": "imprecise",
+    "partly supported": "imprecise",
+    "overstated": "overstated",
+    "not supported": "not-supported",
+    "extrapolation": "not-supported",
+    "misleading": "misleading",
+    "wrong": "wrong",
+    "misspelling": "wrong",
+    "causal story distorted": "wrong",
+    "unverified": "unverified",
+    "attribution unverified": "unverified",
+    "mixed": "unverified",
+}
+
+
+def verdict_term(detail: str) -> str | None:
+    """The fact-sheet word a verdict detail starts with (the longest known one), or None."""
+    words = detail.lower()
+    matches = [
+        term
+        for term in VERDICT_TERMS
+        if words == term or words.startswith((term + " ", term + ";", term + ":", term + ",", term + " /"))
+    ]
+    return max(matches, key=len, default=None)
+
 
 CertaintyLevel = Literal["high", "moderate", "low", "very-low"]
 CERTAINTY_LABELS: dict[str, str] = {
@@ -164,6 +211,15 @@ JUDGEMENT_LABELS: dict[str, str] = {
 }
 # How many levels each judgement costs, GRADE-style.
 JUDGEMENT_STEPS: dict[str, int] = {"not-serious": 0, "serious": 1, "very-serious": 2}
+
+EvidenceKind = Literal["contrary-report", "human-context", "commentary", "review", "animal"]
+EVIDENCE_KIND_LABELS: dict[str, str] = {
+    "contrary-report": "Reports that point the other way",
+    "human-context": "Other studies in people (not in the body of evidence)",
+    "commentary": "Letters and commentary",
+    "review": "Reviews",
+    "animal": "Animal and laboratory studies (preclinical context only)",
+}
 
 StepKind = Literal["naltrexone", "ketamine", "assessment", "crossover", "follow-up"]
 STEP_KIND_LABELS: dict[str, str] = {
@@ -244,6 +300,7 @@ VOCABULARIES: dict[str, tuple[Any, dict[str, str]]] = {
     "CertaintyLevel": (CertaintyLevel, CERTAINTY_LABELS),
     "GradeDomain": (GradeDomain, GRADE_DOMAIN_LABELS),
     "Judgement": (Judgement, JUDGEMENT_LABELS),
+    "EvidenceKind": (EvidenceKind, EVIDENCE_KIND_LABELS),
     "StepKind": (StepKind, STEP_KIND_LABELS),
     "StudySection": (StudySection, STUDY_SECTION_LABELS),
     "ReferenceType": (ReferenceType, REFERENCE_TYPE_LABELS),
@@ -685,6 +742,17 @@ class CertaintyRating(Record):
     )
 
 
+class OtherEvidence(Record):
+    """Evidence outside the body of evidence for the certainty ratings: reports that point
+    the other way, other human studies, letters, reviews and animal studies, each shown
+    for what it is."""
+
+    kind: EvidenceKind = Field(description="What kind of evidence (vocabulary `EvidenceKind`).")
+    title: Text = Field(description="What it is, in a few words, for example `Marton et al. 2019, San Francisco VA`.")
+    finding: Fact[str] = Field(description="What is known of it, with its provenance.")
+    why_not_rated: Text | None = Field(None, description="Why it is not in a certainty rating's body of evidence.")
+
+
 class Comparison(Record):
     """The comparison page, in `data/comparison.yaml`."""
 
@@ -694,6 +762,9 @@ class Comparison(Record):
     )
     reasons: list[Reason] = Field(min_length=1, description="Why the results may differ.")
     certainty: dict[Slug, CertaintyRating] = Field(min_length=1, description="Certainty ratings, keyed by id.")
+    other_evidence: list[OtherEvidence] = Field(
+        default_factory=list, description="Evidence outside the ratings' bodies of evidence, shown for what it is."
+    )
 
 
 # --- Commentary, news claims, history, glossary -----------------------------------
@@ -814,6 +885,7 @@ RECORD_TYPES: tuple[type[BaseModel], ...] = (
     ComparisonRow,
     Reason,
     CertaintyRating,
+    OtherEvidence,
     DomainJudgement,
     Consideration,
     Study,

@@ -502,6 +502,23 @@ def check_site(site: SiteData, today: dt.date, known: Mapping[str, set[str] | No
                     f"{claim.article!r} is of type {article.type!r}; a claim must come from a news-article",
                 )
             )
+        term = schema.verdict_term(claim.verdict_detail)
+        if term is None:
+            problems.append(
+                document.problem(
+                    (key, "verdict_detail"),
+                    f"{claim.verdict_detail!r} does not start with a fact-sheet verdict word "
+                    f"({', '.join(sorted(schema.VERDICT_TERMS))})",
+                )
+            )
+        elif schema.VERDICT_TERMS[term] != claim.verdict:
+            problems.append(
+                document.problem(
+                    (key, "verdict"),
+                    f"{term!r} gets the badge {schema.VERDICT_TERMS[term]!r}, not {claim.verdict!r}: "
+                    "the same word always gets the same badge",
+                )
+            )
         if (claim.study is None) == (claim.event is None):
             problems.append(document.problem((key,), "name exactly one of study (with section) or event"))
         if (claim.study is None) != (claim.section is None):

@@ -204,3 +204,57 @@ def test_registrations_page_lists_the_other_registry_records(site: Path) -> None
         assert nct in text
     assert "intranasal ketamine 60 mg twice weekly for 4 weeks versus saline" in text
     assert "First posted 5 September 2018" in text
+
+
+def test_news_badges_are_defined_and_applied_one_word_one_badge(site: Path) -> None:
+    """The news page defines each badge, and every claim's fact-sheet word gets the same badge; history and 24-30 claims are quoted."""
+    text = page_text(site, "news")
+    assert "What the verdicts mean" in text
+    assert "! Misleading Partly defensible" in text
+    html = (site / "news" / "index.html").read_text(encoding="utf-8")
+    rows = re.findall(r'<span class="verdict verdict-([a-z-]+)">.*?</span> [A-Za-z ]+</span><br>([^<]+)<br>', html)
+    badge_of: dict[str, set[str]] = {}
+    for verdict, detail in rows:
+        word = detail.split(";")[0].split(" /")[0].split(" (")[0].strip().lower()
+        badge_of.setdefault(word, set()).add(verdict)
+    assert len(rows) >= 40
+    assert all(len(badges) == 1 for badges in badge_of.values()), badge_of
+    assert badge_of["misleading"] == {"misleading"}
+    assert badge_of["extrapolation"] == {"not-supported"}
+    for quote in (
+        "Ketamine was discovered by chemist Calvin Stevens in 1962",
+        "its anesthetic effect was confirmed during testing with human prisoners in 1964",
+        "Ketamine was approved by the FDA in 1970 as Ketalar®",
+        "Ketamine is a racemic mixture--containing equal amounts of esketamine and arketamine.",
+        "Esketamine binds approximately four times tighter",
+        "Yale Chairman of Psychiatry John Krystal",
+        "We need to better understand ketamine’s mode of action",
+        "it was released as a safer alternative to phencyclidine (PCP)",
+    ):
+        assert quote in text, quote
+
+
+def test_history_headlines_hedge_and_cite_every_page(site: Path) -> None:
+    """History headlines say may, the case series' drop-out is there, the Ketalar sources are as mixed as they are, 1962 cites its pages."""
+    text = page_text(site, "history")
+    assert "naltrexone may weaken ketamine's effect" in text
+    assert "naltrexone weakens" not in text
+    assert "1 of the 5 left the trial after 2 infusions" in text
+    assert "anschutzmedicalcampus.com says both, prescription in 1969 and FDA approval in 1970" in text
+    event = text[text.index("1962 Ketamine first synthesized") :][:1400]
+    for name in ("erowid.org", "taramind.com", "silowellness.com", "△ Source article only"):
+        assert name in event, name
+
+
+def test_other_evidence_is_shown_for_what_it_is(site: Path) -> None:
+    """The comparison shows the contrary reports, Marton 2019 from a manufacturer's summary, the letters, and animal studies labelled."""
+    text = page_text(site, "comparison")
+    assert "Evidence that points the other way, and other evidence" in text
+    assert "Two additional recent publications reported that naltrexone pretreatment did not attenuate" in text
+    marton = text[text.index("Marton et al. 2019, San Francisco VA") :][:1200]
+    assert "Known only from a manufacturer's summary" in marton
+    assert "Biol Psychiatry" not in marton
+    assert "0 of the 7 who responded with ketamine and placebo" in text
+    assert "the effect of adding naltrexone without ketamine was not tested" in text
+    assert "Animal and laboratory studies (preclinical context only)" in text
+    assert "In rats, naltrexone reduced self-administration of (S)-ketamine." in text
