@@ -336,6 +336,80 @@ def render_about(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
     return {"about/index.md": Page(text, "About this site", description, site.last_reviewed)}
 
 
+def render_methods(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
+    """How the evidence was found: searches, inclusion, the flow of records, levels and certainty."""
+    methods = site.methods
+    last = max(search.completed for search in methods.searches)
+    text = render_page(
+        env, "methods.md.j2", "about/methods.md", site=site, methods=methods, last_search=last,
+        next_review=add_months(last, methods.review_every_months), flow=evidence_flow(site), kinds=record_kinds(site),
+    )  # fmt: skip
+    description = "How the evidence was found and judged: searches, inclusion criteria, records found and rated."
+    return {"about/methods.md": Page(text, "How the evidence was found", description, site.last_reviewed)}
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later, or the month's last day where it has no such day."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise ValueError(day)
+
+
+def evidence_flow(site: SiteData) -> list[dict[str, Any]]:
+    """The steps from records found to studies rated, each with its count and what it left out."""
+    excluded = site.methods.excluded
+    rated = list(dict.fromkeys(s for rating in site.comparison.certainty.values() for s in rating.studies))
+    studies = list(site.studies.values())
+    history = [s for s in studies if s.role == "history"]
+    no_comparison = [s for s in studies if s.role != "history" and s.id not in rated]
+    other = site.comparison.other_evidence
+    return [
+        {"name": "Records found", "count": len(site.references) + sum(e.records for e in excluded), "left_out": []},
+        {
+            "name": "On the site",
+            "count": len(site.references),
+            "left_out": [f"{e.records}: {e.what}. {e.reason}" for e in excluded],
+        },
+        {
+            "name": "Studies summarised, each with its own page",
+            "count": len(studies),
+            "left_out": [
+                "The other records are the source articles, letters, registry records, reports and other pages the "
+                f"studies' facts were read in; {len(other)} item{'' if len(other) == 1 else 's'} of other evidence "
+                "are shown on the comparison page, "
+                "each with why it is not rated."
+            ],
+        },
+        {
+            "name": "Studies in a certainty rating",
+            "count": len(rated),
+            "left_out": [
+                *(f"{s.label}: historical context; naltrexone was not studied." for s in history),
+                *(
+                    f"{s.label}: {schema.NALTREXONE_EFFECT_LABELS[s.naltrexone_effect.value or 'unclear'].lower()}, "
+                    "so it cannot answer a comparison question."
+                    for s in no_comparison
+                ),
+            ],
+        },
+    ]
+
+
+def record_kinds(site: SiteData) -> list[tuple[str, int]]:
+    """How many records of each kind the site holds, in the vocabulary's order."""
+    counts = dict.fromkeys(schema.REFERENCE_TYPE_LABELS, 0)
+    for reference in site.references.values():
+        counts[reference.type] += 1
+    return [
+        (schema.REFERENCE_TYPE_LABELS[kind].lower() + ("s" if n != 1 else ""), n) for kind, n in counts.items() if n
+    ]
+
+
 def render_provenance_legend(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
     text = render_page(env, "provenance.md.j2", "about/provenance.md")
     description = "What the provenance marks beside every fact mean."
@@ -412,5 +486,6 @@ PAGE_RENDERERS: tuple[PageRenderer, ...] = (
     render_redirects,
     render_about,
     render_provenance_legend,
+    render_methods,
     render_data_dictionary,
 )

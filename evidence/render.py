@@ -506,7 +506,8 @@ def render_config(site: SiteData, pages: dict[str, Page]) -> str:
         *({html.escape(pages[path].title): path} for path in
           ("comparison.md", "news.md", "history.md", "registrations.md", "glossary.md", "citations.md",
            "changes.md")),
-        {"About": ["about/index.md", {"Provenance levels": "about/provenance.md"},
+        {"About": ["about/index.md", {"How the evidence was found": "about/methods.md"},
+                   {"Provenance levels": "about/provenance.md"},
                    {"Open data": "about/data.md"}, {"Data dictionary": "about/data-dictionary.md"}]},
     ]  # fmt: skip
     config: dict[str, Any] = {"site_name": html.escape(site.info.title), "site_url": site_url(site), "nav": nav}

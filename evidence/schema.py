@@ -846,6 +846,41 @@ class Change(Record):
     reason: Text = Field(description="Why it changed.")
 
 
+class Search(Record):
+    """One search of the public record for the evidence."""
+
+    name: Text = Field(description="The search, in a few words, for example `Second reading`.")
+    completed: dt.date = Field(description="The date the search was completed.")
+    searched: list[Text] = Field(min_length=1, description="What was searched, one kind of source each.")
+    note: Text | None = Field(None, description="What could not be read, or another caveat.")
+
+
+class Exclusion(Record):
+    """Records that were found but left off the site, with the reason."""
+
+    what: Text = Field(description="What was found.")
+    records: Annotated[int, Field(ge=1)] = Field(description="How many records.")
+    reason: Text = Field(description="Why it was left off.")
+
+
+class Methods(Record):
+    """How the evidence was found and judged, in `data/methods.yaml`. The methods page
+    computes its dates and counts from this file and the rest of the data."""
+
+    searches: list[Search] = Field(min_length=1, description="Every search, oldest first.")
+    inclusion: list[Text] = Field(min_length=1, description="Which kinds of record count, one criterion each.")
+    rating_inclusion: list[Text] = Field(
+        min_length=1, description="Which studies enter a certainty rating's body of evidence, one criterion each."
+    )
+    excluded: list[Exclusion] = Field(
+        default_factory=list, description="Records found but left off the site, with the reason."
+    )
+    certainty_method: Text = Field(description="How the certainty of the evidence was rated, in plain language.")
+    review_every_months: Annotated[int, Field(ge=1, le=36)] = Field(
+        description="How often the evidence is searched again; the next review is due this long after the last search."
+    )
+
+
 class Statement(Record):
     """One sentence of the home page's bottom line, with the studies it rests on."""
 
@@ -881,6 +916,9 @@ class SiteInfo(Record):
 RECORD_TYPES: tuple[type[BaseModel], ...] = (
     SiteInfo,
     Statement,
+    Methods,
+    Search,
+    Exclusion,
     Comparison,
     ComparisonRow,
     Reason,

@@ -25,6 +25,7 @@ from evidence.schema import (
     Comparison,
     Fact,
     GlossaryTerm,
+    Methods,
     Redirect,
     Reference,
     Registration,
@@ -43,6 +44,7 @@ class SiteData:
     info: SiteInfo
     comparison: Comparison
     changes: list[Change]
+    methods: Methods
     studies: dict[str, Study]
     references: dict[str, Reference]
     registrations: dict[str, Registration]
@@ -269,6 +271,7 @@ def load_site(data_dir: Path, today: dt.date) -> SiteData:
     info = load_single(data_dir / "site.yaml", SiteInfo, problems, documents)
     changes = load_single(data_dir / "changes.yaml", ChangeLog, problems, documents)
     comparison = load_single(data_dir / "comparison.yaml", Comparison, problems, documents)
+    methods = load_single(data_dir / "methods.yaml", Methods, problems, documents)
 
     studies: dict[str, Study] = {}
     known["study"] = set()
@@ -309,9 +312,11 @@ def load_site(data_dir: Path, today: dt.date) -> SiteData:
         studies[study.id] = study
         documents[("study", study.id)] = document
 
-    if info is None or comparison is None or changes is None:  # reported; links from them cannot be checked
+    if info is None or comparison is None or changes is None or methods is None:  # reported; links not checked
         raise DataError(problems)
-    site = SiteData(info, comparison, changes.root, studies, *(loaded[kind] for kind in KEYED_FILES), documents)
+    site = SiteData(
+        info, comparison, changes.root, methods, studies, *(loaded[kind] for kind in KEYED_FILES), documents
+    )
     problems.extend(check_site(site, today, known))
     problems.extend(check_reserved_redirects(site))
     problems.extend(check_site_url_override(os.environ.get("SITE_URL")))
@@ -595,6 +600,12 @@ def check_site(site: SiteData, today: dt.date, known: Mapping[str, set[str] | No
                 )
             else:
                 problems.extend(check_wording(document, ("bottom_line", index, "text"), rating.level, statement.text))
+
+    document = site.documents[("methods", "methods")]
+    for index, search in enumerate(site.methods.searches):
+        future(document, ("searches", index, "completed"), search.completed)
+        if index and search.completed < site.methods.searches[index - 1].completed:
+            problems.append(document.problem(("searches", index, "completed"), "list the searches oldest first"))
 
     document = site.documents[("comparison", "comparison")]
     comparison = site.comparison

@@ -258,3 +258,26 @@ def test_other_evidence_is_shown_for_what_it_is(site: Path) -> None:
     assert "the effect of adding naltrexone without ketamine was not tested" in text
     assert "Animal and laboratory studies (preclinical context only)" in text
     assert "In rats, naltrexone reduced self-administration of (S)-ketamine." in text
+
+
+def test_methods_page_shows_searches_flow_levels_certainty_and_next_review(site: Path) -> None:
+    """The methods page gives the search dates, inclusion criteria, a flow of records with counts from the data, and the next review."""
+    import yaml
+    from conftest import ROOT
+
+    text = page_text(site, "about/methods")
+    methods = yaml.safe_load((ROOT / "data" / "methods.yaml").read_text(encoding="utf-8"))
+    references = yaml.safe_load((ROOT / "data" / "references.yaml").read_text(encoding="utf-8"))
+    excluded = sum(item["records"] for item in methods["excluded"])
+    assert "Second reading 1 December 2026" in text
+    assert "the next review is due by 1 June 2027" in text
+    assert f"records found {len(references) + excluded}; on the site {len(references)}; " in text
+    assert "studies in a certainty rating 4." in text
+    assert "Yoon, Petrakis & Krystal 2019: not tested against a control" in text
+    assert "Contradicted by the abstract (oral 50 mg naltrexone, and attenuation)." in text
+    assert "◐ Copy of the primary record" in text
+    assert "Very low certainty, from 1 study" in text
+    html = (site / "about" / "methods" / "index.html").read_text(encoding="utf-8")
+    assert '<figure class="evidence-flow">' in html
+    assert "<script" not in html[html.index("<article") : html.index("</article>")]
+    assert "about/methods/" in " ".join(parse(site / "index.html").links)
