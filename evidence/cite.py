@@ -204,15 +204,6 @@ def _format(items: list[dict[str, Any]], style: str, as_html: bool) -> list[str]
     return entries
 
 
-def linked_doi(entry: str, reference: Reference) -> str:
-    """The AMA entry's doi: as a link, so that the DOI is printed once, not beside it again."""
-    if not reference.doi:
-        return entry
-    target = html.escape(f"https://doi.org/{reference.doi}")
-    shown = f"doi:{html.escape(reference.doi)}"
-    return entry.replace(shown, f'<a href="{target}">{shown}</a>', 1) if shown in entry else entry
-
-
 def to_csl_json(items: Iterable[dict[str, Any]]) -> str:
     return json_text(list(items))
 

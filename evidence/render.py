@@ -131,7 +131,7 @@ def make_environment(site: SiteData | None = None, *, directory_urls: bool = Tru
         ordered = sorted(site.references, key=numbers.__getitem__)
         items = [cite.escaped_item(ama_item(key, site.references[key]), escape_inline) for key in ordered]
         entries = [
-            cite.linked_doi(cite.finish_ama(entry, site.references[key]), site.references[key])
+            linked_doi(cite.finish_ama(entry, site.references[key]), site.references[key])
             for key, entry in zip(ordered, cite.format_bibliography(items, cite.AMA, as_html=True), strict=True)
         ]
         env.globals.update(
@@ -274,6 +274,15 @@ def reference_links(reference: Reference) -> Markup:
     if reference.url and not links and not reference.doi:
         links.append((reference.url, reference.url))
     return Markup(" · ".join(html_link(url, text) for url, text in links))
+
+
+def linked_doi(entry: str, reference: Reference) -> str:
+    """The AMA entry's doi: as a link, so that the DOI is printed once, not beside it
+    again. The entry was formatted from escaped data, so the DOI is found escaped."""
+    shown = f"doi:{escape_inline(reference.doi)}" if reference.doi else ""
+    if not shown or shown not in entry:
+        return entry
+    return entry.replace(shown, html_link(f"https://doi.org/{reference.doi}", f"doi:{reference.doi}"), 1)
 
 
 def html_link(url: str, text: str) -> str:
