@@ -417,7 +417,15 @@ def render_provenance_legend(env: jinja2.Environment, site: SiteData) -> dict[st
 
 
 def render_data_dictionary(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
-    text = render_page(env, "data-dictionary.md.j2", "about/data-dictionary.md", models=data_dictionary())
+    from evidence.publish import COMPARISON_COLUMNS
+
+    text = render_page(
+        env,
+        "data-dictionary.md.j2",
+        "about/data-dictionary.md",
+        models=data_dictionary(),
+        csv_columns=COMPARISON_COLUMNS,
+    )
     description = "Every record type and field of the site's data, generated from its schema."
     return {"about/data-dictionary.md": Page(text, "Data dictionary", description, site.last_reviewed)}
 

@@ -108,6 +108,7 @@ def test_comparison_csv_keeps_every_outcome(site: Path) -> None:
     assert any("MADRS" in outcome for outcome in jelen)
     assert any("Glx" in outcome for outcome in jelen)
     assert "one row per study and outcome" in page_text(site, "about/data")
+    assert "one row per study and outcome" in page_text(site, "about/data-dictionary")
 
 
 def test_one_rule_for_how_many_and_the_result_line(site: Path) -> None:
