@@ -205,6 +205,8 @@ def test_registrations_page_lists_the_other_registry_records(site: Path) -> None
         assert nct in text
     assert "intranasal ketamine 60 mg twice weekly for 4 weeks versus saline" in text
     assert "First posted 5 September 2018" in text
+    assert "registered as triple-blind" not in text
+    assert "a registry summary describes it as triple-blind" in text
 
 
 def test_news_badges_are_defined_and_applied_one_word_one_badge(site: Path) -> None:
