@@ -176,7 +176,7 @@ def test_a_release_build_names_its_address_and_shows_no_banner(release_site: Pat
     """A release build (SITE_URL set) gives canonical links at its address and no preview banner."""
     for path in built_pages(release_site):
         text = path.read_text(encoding="utf-8")
-        assert "preview-banner" not in text, path
+        assert 'class="preview-banner"' not in text, path
         assert PLACEHOLDER_HOST not in text, path
     home = (release_site / "index.html").read_text(encoding="utf-8")
     assert f'<link rel="canonical" href="{RELEASE_URL}">' in home
