@@ -215,7 +215,7 @@ def relative_url(page: str, link: str, directory_urls: bool) -> str:
     here = output_url(page, directory_urls)
     there = output_url(source, directory_urls)
     start = here if here.endswith("/") or here == "" else posixpath.dirname(here)
-    relative = posixpath.relpath(there or ".", start or ".")
+    relative = posixpath.relpath("/" + there, "/" + start)  # absolute, so relpath never asks for the working folder
     if there.endswith("/") or there == "":
         relative = relative.rstrip("/") + "/" if relative != "." else "./"
     if not target:
@@ -464,7 +464,9 @@ def front_matter(pages: dict[str, Page], site: SiteData, directory_urls: bool) -
     matter: dict[str, dict[str, Any]] = {}
     for (path, page), ama_text, apa_text in zip(pages.items(), ama, apa, strict=True):
         if page.redirect:
-            target = relative_url(path, posixpath.relpath(page.redirect, posixpath.dirname(path)), directory_urls)
+            target = relative_url(
+                path, posixpath.relpath("/" + page.redirect, "/" + posixpath.dirname(path)), directory_urls
+            )
             matter[path] = {
                 "description": html.escape(page.description),
                 "redirect": target,

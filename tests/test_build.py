@@ -70,7 +70,17 @@ def test_broken_data_leaves_built_site_alone(project: Path) -> None:
     before = snapshot(project / "site")
     shutil.copytree(BROKEN / "wrong-type" / "data", project / "data", dirs_exist_ok=True)
     result = subprocess.run(
-        [sys.executable, str(ROOT / "build.py"), "--data", "data", "--docs", "docs", "--site"],
+        [
+            sys.executable,
+            str(ROOT / "build.py"),
+            "--data",
+            "data",
+            "--docs",
+            "docs",
+            "--site",
+            "--config",
+            "mkdocs.yml",
+        ],
         capture_output=True,
         text=True,
         check=False,

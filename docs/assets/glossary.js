@@ -64,8 +64,10 @@
     pattern.lastIndex = 0;
     var found;
     while ((found = pattern.exec(text)) !== null) {
+      // The pattern matches case-insensitively, which can pair letters that
+      // toLowerCase() does not (final sigma ς and Σ): skip what has no entry.
       var term = byMatch[found[2].toLowerCase()];
-      if (used[term.id] || insideQuotation(text, found.index)) continue;
+      if (!term || used[term.id] || insideQuotation(text, found.index)) continue;
       used[term.id] = true;
       var start = found.index + found[1].length;
       var rest = node.splitText(start);
