@@ -7,13 +7,16 @@ CHROMIUM := /usr/bin/chromium
 AXE := node_modules/axe-core/axe.min.js
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: serve build offline test bench check lint lock clean
+.PHONY: serve build release offline test bench check lint lock clean
 
 serve: $(INSTALLED)  ## render and serve at http://127.0.0.1:8000 with live reload
 	$(BIN)/python build.py --serve
 
 build: $(INSTALLED)  ## render and write the static site to site/
 	$(BIN)/python build.py --site
+
+release: $(INSTALLED)  ## build site/ for publishing: refuses the placeholder address (set SITE_URL or url)
+	RELEASE=1 $(BIN)/python build.py --site
 
 offline: $(INSTALLED)  ## write site-offline.zip, a copy of the site that works from the file system
 	$(BIN)/python build.py --offline site-offline.zip

@@ -26,7 +26,6 @@ import http.server
 import io
 import json
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -39,8 +38,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from evidence.render import REFERENCE_PAGE_SIZE, STUDY_LIST_LIMIT
 
 ROOT = Path(__file__).resolve().parent
 FIXTURE = ROOT / "tests" / "fixtures" / "data"
@@ -120,22 +117,11 @@ def measure(studies: int, runs: int, with_lighthouse: bool) -> dict[str, Any]:
             plain.append(timed([python, "-m", "mkdocs", "build", "-q", "-d", "plain-site"], work, env)[0])
         pages = list((work / "site" / "studies").glob("*/index.html"))
         page_bytes = statistics.mean(p.stat().st_size for p in pages)
-        comparison = (work / "site" / "comparison" / "index.html").read_text(encoding="utf-8")
-        citations = (work / "site" / "citations" / "index.html").read_text(encoding="utf-8")
         scores = dict(lighthouse(work / "site")) if with_lighthouse else {}
     r, m, p = statistics.median(render), statistics.median(mkdocs), statistics.median(plain)
     return {"studies": studies, "first": first, "first_share": first / (first + m), "render": r, "mkdocs": m,
             "total": r + m, "per_study": (r + m) / studies, "render_share": r / (r + m), "ratio": (r + m) / p,
-            "page_bytes": page_bytes, "peak_mib": peak / 2**20, "lighthouse": scores,
-            "rows_in_page": comparison.count('<tr id="compare-'), "comparison_bytes": len(comparison.encode()),
-            # references in the document; those past the first page wait in a <template>
-            "references_in_page": outside_templates(citations).count('<li value="'),
-            "citations_bytes": len(citations.encode())}  # fmt: skip
-
-
-def outside_templates(html: str) -> str:
-    """The page without the contents of its <template> elements, which are not in the document."""
-    return re.sub(r"<template\b.*?</template>", "", html, flags=re.S)
+            "page_bytes": page_bytes, "peak_mib": peak / 2**20, "lighthouse": scores}  # fmt: skip
 
 
 class CompressingHandler(http.server.SimpleHTTPRequestHandler):
@@ -232,10 +218,6 @@ def report(figures: dict[str, Any], runs: int) -> None:
           f"target <= 1.15x: {verdict(figures['ratio'] <= TARGETS['ratio'], at_scale)}")  # fmt: skip
     print(f"  HTML bytes per study page{figures['page_bytes']:9,.0f}")
     print(f"  peak memory              {figures['peak_mib']:8.0f} MiB")
-    paged = figures["rows_in_page"] <= STUDY_LIST_LIMIT and figures["references_in_page"] <= REFERENCE_PAGE_SIZE
-    print(f"  comparison table rows    {figures['rows_in_page']:8,} of {studies:,} in the page ({figures['comparison_bytes']:,} "
-          f"bytes); references in the citations page: {figures['references_in_page']:,} ({figures['citations_bytes']:,} "
-          f"bytes)   target: a page at a time, not the whole list: {verdict(paged, at_scale)}")  # fmt: skip
     if figures["lighthouse"]:
         print(
             f"  Lighthouse, mobile, served gzip-compressed, {studies:,} studies (targets: performance >= 95, others 100)"

@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import traceback
 import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -67,11 +68,14 @@ def _files_under(folder: Path) -> set[str]:
 
 
 class WriteClash(Exception):
-    """Hand-written files stand where generated pages must go (paths relative to docs/)."""
+    """Something on disk stands where build.py must write (paths relative to `folder`)."""
 
-    def __init__(self, docs_dir: Path, relatives: list[str]) -> None:
+    HAND_WRITTEN = "a hand-written file is in the way of a generated page; move it"
+
+    def __init__(self, folder: Path, relatives: list[str], reason: str = HAND_WRITTEN) -> None:
         super().__init__(", ".join(relatives))
-        self.paths = [docs_dir / relative for relative in relatives]
+        self.paths = [folder / relative for relative in relatives]
+        self.reason = reason
 
 
 def write_pages(pages: Mapping[str, str], docs_dir: Path) -> list[str]:
@@ -165,7 +169,10 @@ def build_lock(root: Path) -> Iterator[None]:
         except BlockingIOError:
             raise BuildBusy(root / ".build.lock") from None
         for debris in root.glob(f"{STAGING_PREFIX}*"):
-            shutil.rmtree(debris, ignore_errors=True)
+            if debris.is_dir() and not debris.is_symlink():
+                shutil.rmtree(debris, ignore_errors=True)
+            else:
+                debris.unlink(missing_ok=True)
         yield
 
 
@@ -187,14 +194,19 @@ def publish(pages: Mapping[str, str], docs_dir: Path, config_file: Path | None, 
     with a config file, build site/ from it the same way. If MkDocs fails, the old
     docs/ goes back, so a failed build leaves both as they were; a killed one leaves
     each either old or new."""
-    root = docs_dir.resolve().parent
+    root = docs_dir.absolute().parent
+    for folder in (docs_dir, root / "site"):
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            raise WriteClash(
+                root, [folder.name], "is a link or a file; it must be a plain folder, which build.py replaces whole"
+            )
     with build_lock(root), staging_folder(root, "docs") as staging:
         if docs_dir.exists():
             shutil.copytree(docs_dir, staging, symlinks=True, dirs_exist_ok=True)
         try:
             changed = write_pages(pages, staging)
         except WriteClash as clash:
-            raise WriteClash(docs_dir, [str(path.relative_to(staging)) for path in clash.paths]) from None
+            raise WriteClash(docs_dir, [str(path.relative_to(staging)) for path in clash.paths], clash.reason) from None
         if changed or not docs_dir.exists():
             exchange(staging, docs_dir)
         if config_file is not None:
@@ -311,9 +323,7 @@ def report(error: BuildError) -> None:
         print(f"{error}\ntemplate error; nothing was written.", file=sys.stderr)
     elif isinstance(error, WriteClash):
         for path in error.paths:
-            print(
-                f"{display_path(path)}: a hand-written file is in the way of a generated page; move it", file=sys.stderr
-            )
+            print(f"{display_path(path)}: {error.reason}", file=sys.stderr)
         print(f"nothing was written; {unchanged}.", file=sys.stderr)
     elif isinstance(error, BuildBusy):
         print(f"another build.py is writing docs/ and site/ (it holds {display_path(error.args[0])}); "
@@ -361,6 +371,9 @@ def serve(data_dir: Path, docs_dir: Path, config_file: Path, address: str) -> in
             except (DataError, RenderError, WriteClash, OSError) as error:
                 report(error)
                 print("build.py: still serving the last good site", file=sys.stderr)
+            except Exception:  # a bug of ours: show it whole, but keep the preview alive
+                traceback.print_exc()
+                print("build.py: still serving the last good site", file=sys.stderr)
     except KeyboardInterrupt:
         pass
     finally:
@@ -383,6 +396,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, default=ROOT / "mkdocs.yml", help="MkDocs config (default: mkdocs.yml)")
     parser.add_argument("--dev-addr", default="127.0.0.1:8000", help="address for --serve")
     args = parser.parse_args(argv)
+    if args.site and args.docs.absolute() != (args.config.absolute().parent / "docs"):
+        print(f"--docs must be the docs/ beside {display_path(args.config)}, which MkDocs builds from", file=sys.stderr)
+        return 2
     try:
         if args.check:
             render_site(load_site(args.data, dt.date.today()))
@@ -398,6 +414,9 @@ def main(argv: list[str] | None = None) -> int:
     except (DataError, RenderError, WriteClash, BuildBusy, MkDocsFailed, ConfigError, OSError) as error:
         report(error)
         return 1
+    except KeyboardInterrupt:
+        print("build.py: interrupted; docs/ and site/ are each as they were or wholly new", file=sys.stderr)
+        return 130
     if args.serve:
         return serve(args.data, args.docs, args.config, args.dev_addr)
     return 0

@@ -245,6 +245,12 @@ def _brace_safe(value: Any) -> Any:
     return value
 
 
+def _name(part: str) -> str:
+    """A name part as BibTeX reads it back: one holding " and " or a comma (a corporate
+    author, "Tester, Jr") is braced, or BibTeX would split it into several people."""
+    return f"{{{part}}}" if re.search(r"\band\b|,", part, flags=re.IGNORECASE) else part
+
+
 def _bibtex_entry(item: dict[str, Any]) -> str:
     item = _brace_safe(item)
     fields = {"title": "{" + item["title"] + "}"}  # braces keep the title's capitals
@@ -257,7 +263,9 @@ def _bibtex_entry(item: dict[str, Any]) -> str:
     names = {"container-title": container, "volume": "volume", "issue": "number", "page": "pages",
              "DOI": "doi", "URL": "url", "PMID": "pmid", "note": "note"}  # fmt: skip
     fields.update({field: str(item[name]) for name, field in names.items() if item.get(name)})
-    persons = {"author": [Person(first=a.get("given", ""), last=a["family"]) for a in item.get("author", [])]}
+    persons = {
+        "author": [Person(first=_name(a.get("given", "")), last=_name(a["family"])) for a in item.get("author", [])]
+    }
     if persons["author"] and "Author list incomplete" in item.get("note", ""):
         persons["author"].append(Person("others"))  # BibTeX's own "and others"
     entry = Entry(BIBTEX_TYPES[item["type"]], fields=fields, persons=persons)

@@ -50,9 +50,11 @@ def display_path(path: Path) -> str:
     """The path relative to the working folder, where it is inside it; links are not
     followed, so a link is named by its own name."""
     try:
-        return str(Path(os.path.abspath(path)).relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+        shown = str(Path(os.path.abspath(path)).relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):  # outside the working folder, or the folder is gone
+        shown = str(path)
+    # A file name with a line break would print a line that looks like another problem.
+    return shown if shown.isprintable() else repr(shown)[1:-1]
 
 
 def format_loc(loc: Loc) -> str:
@@ -101,7 +103,11 @@ def _read_text(path: Path, root: Path) -> str:
     """The text of a plain file inside `root`: never a directory, device or FIFO
     (opened without blocking, so a FIFO cannot hang the build), never a file a
     link leads to outside `root`, and never more than MAX_FILE_BYTES read."""
-    if not path.resolve().is_relative_to(root.resolve()):
+    try:
+        outside = not path.resolve().is_relative_to(root.resolve())
+    except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError on a loop of links
+        raise DataError([Problem(path, 1, "", "is a link that leads round in a loop")]) from None
+    if outside:
         raise DataError(
             [Problem(path, 1, "", f"is a link to a file outside {display_path(root)}/; data files must be inside it")]
         )
@@ -192,6 +198,12 @@ def _check_depth(path: Path, text: str) -> None:
             continue
         if not isinstance(event, yaml.NodeEvent):
             continue
+        if isinstance(event, yaml.AliasEvent):
+            line, message = event.start_mark.line + 1, "YAML aliases (*name) are not allowed; write the value out"
+            raise DataError([Problem(path, line, _field_at(open_nodes), message)])
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)) and event.tag and not event.implicit:
+            line, message = event.start_mark.line + 1, f"YAML tags ({event.tag}) are not allowed; remove it"
+            raise DataError([Problem(path, line, _field_at(open_nodes), message)])
         loc: Loc = ()
         if open_nodes:
             parent = open_nodes[-1]
@@ -215,10 +227,23 @@ def _check_depth(path: Path, text: str) -> None:
             open_nodes.append([loc, None if is_mapping else -1, True if is_mapping else None])
 
 
+def _field_at(open_nodes: list[list[Any]]) -> str:
+    """The field the next event of the stream belongs to, as a problem names it."""
+    if not open_nodes:
+        return ""
+    loc, key, is_key = open_nodes[-1]
+    if is_key is None:
+        return format_loc((*loc, key + 1))
+    return format_loc(loc if is_key else (*loc, key))
+
+
 def excerpt_text(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# YAML 1.1 also reads 1:20 as 80 (base 60), 0x1f, 0o17 and 1_000: the data is written
+# in plain decimal, so those are refused rather than silently converted.
+_PLAIN_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$")
 # Larger whole numbers than JSON readers keep exactly (2**53) are refused.
 MAX_INTEGER = 2**53
 
@@ -231,6 +256,10 @@ def _scalar(node: yaml.ScalarNode, loader: yaml.CSafeLoader) -> Any:
         raise ValueError(f"cannot read value: {getattr(error, 'problem', error)}") from None
     except (ValueError, OverflowError) as error:  # PyYAML's dates: 2026-02-30, year 0
         raise ValueError(f"{node.value!r} is not a real date ({error})") from None
+    if isinstance(value, str) and (forbidden := _FORBIDDEN_CHARACTER.search(value)):
+        raise ValueError(f"character U+{ord(forbidden.group()):04X} (written as an escape) is not allowed; remove it")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and not _PLAIN_NUMBER.match(node.value):
+        raise ValueError(f"write the number {node.value!r} in plain decimal digits")
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"{node.value!r} is not a finite number")
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INTEGER:

@@ -18,9 +18,8 @@ from pydantic import BaseModel
 
 from evidence import schema
 from evidence.render import (
-    REFERENCE_PAGE_SIZE,
     SIZE_STAGES,
-    STUDY_LIST_LIMIT,
+    STUDY_ORDER,
     Page,
     escape_text,
     ordered_studies,
@@ -35,9 +34,7 @@ from evidence.validate import SiteData
 
 
 def render_home(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
-    text = render_page(
-        env, "home.md.j2", "index.md", site=site, studies=ordered_studies(site), study_list_limit=STUDY_LIST_LIMIT
-    )
+    text = render_page(env, "home.md.j2", "index.md", site=site, studies=ordered_studies(site))
     description = " ".join(site.info.question.split())
     return {"index.md": Page(text, site.info.title, description, site.last_reviewed)}
 
@@ -170,17 +167,12 @@ def render_registrations(env: jinja2.Environment, site: SiteData) -> dict[str, P
 
 
 def render_comparison(env: jinja2.Environment, site: SiteData) -> dict[str, Page | str]:
-    """The comparison page: table rows, filters, certainty, reasons and protocols.
-
-    Past STUDY_LIST_LIMIT studies the page holds the table's first page of rows, and
-    the others go to a script that the page loads once a reader pages, sorts or
-    filters (paginate.js): a thousand rows are megabytes a phone would parse on
-    every visit."""
+    """The comparison page: table rows, filters, certainty, reasons and protocols."""
     comparison = site.comparison
     levels = list(schema.CERTAINTY_LABELS)
     rows = []
-    for study_id, data in comparison.rows.items():
-        study = site.studies[study_id]
+    for study in (s for s in ordered_studies(site) if s.id in comparison.rows):
+        data = comparison.rows[study.id]
         naltrexone = [i for i in study.interventions if i.agent == "naltrexone"]
         outcomes = [o for o in study.outcomes if not o.role.startswith("registry")]
         counts = [getattr(study.participants, stage).value for stage in SIZE_STAGES]
@@ -215,7 +207,7 @@ def render_comparison(env: jinja2.Environment, site: SiteData) -> dict[str, Page
         "naltrexone": {row["naltrexone_route"] for row in rows},
         "effect": {row["study"].naltrexone_effect.value for row in rows},
     }
-    for spec in filters:  # only the options some row has: on a long table, most rows are not in the page
+    for spec in filters:  # only the options some row has
         spec["options"] = {value: label for value, label in spec["options"].items() if value in present[spec["key"]]}
     columns = [
         ("study", "Study"), ("design", "Design and control"), ("population", "Population"),
@@ -238,23 +230,23 @@ def render_comparison(env: jinja2.Environment, site: SiteData) -> dict[str, Page
         rows=rows,
         columns=columns,
         filters_json=json.dumps(filters),
-        study_list_limit=STUDY_LIST_LIMIT,
-        more_rows_script=MORE_ROWS_SCRIPT,
+        order_note=STUDY_ORDER,
         sources=references_of(site, keys),
     )
     description = (
         f"{comparison.question} Every study side by side, why results differ, and how certain the evidence is."
     )
     # The table needs the width the table of contents would take.
-    page = Page(text, "Comparison", description, site.last_reviewed, None, tuple(dict.fromkeys(keys)), hide=("toc",))
-    files: dict[str, Page | str] = {"comparison.md": page}
-    if len(rows) > STUDY_LIST_LIMIT:
-        later = [str(row["html"]) for row in rows[STUDY_LIST_LIMIT:]]
-        files[MORE_ROWS_SCRIPT] = f"window.MORE_ROWS = {json.dumps(later, ensure_ascii=False)};\n"
-    return files
-
-
-MORE_ROWS_SCRIPT = "assets/comparison-rows.js"
+    page = Page(
+        text,
+        "Comparison",
+        description,
+        site.last_reviewed,
+        None,
+        tuple(dict.fromkeys(keys)),
+        hide=("toc", "navigation"),
+    )
+    return {"comparison.md": page}
 
 
 def _yes_no(fact: Fact[bool]) -> str:
@@ -272,7 +264,7 @@ def render_citations(env: jinja2.Environment, site: SiteData) -> dict[str, Page 
     for study in site.studies.values():
         study_items = [items[key] for key in site.study_sources[study.id]]
         files.update(cite.exports(study_items, f"downloads/studies/{study.id}", bibtex))
-    text = render_page(env, "citations.md.j2", "citations.md", site=site, keys=keys, page_size=REFERENCE_PAGE_SIZE)
+    text = render_page(env, "citations.md.j2", "citations.md", site=site, keys=keys)
     description = (
         "Every reference the site rests on, numbered and formatted in AMA style, with BibTeX, RIS and CSL-JSON."
     )

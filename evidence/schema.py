@@ -394,7 +394,10 @@ BibliographicNumber = Annotated[
 Count = Annotated[int, Field(ge=0, le=1_000_000)]
 # A dose: a finite, positive number (YAML's .nan and .inf are refused).
 Amount = Annotated[float, Field(gt=0, le=1_000_000, allow_inf_nan=False)]
-Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+# The longest text in the data is under 1,000 characters; a cap keeps one runaway value
+# (150,000 "<", each escaped) from stalling Markdown for minutes.
+MAX_TEXT = 4_000
+Text = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT, strip_whitespace=True)]
 
 
 class Record(BaseModel):

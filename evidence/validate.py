@@ -276,7 +276,8 @@ def load_site(data_dir: Path, today: dt.date) -> SiteData:
     studies: dict[str, Study] = {}
     known["study"] = set()
     # Hidden files are an editor's (its lock file .#x.yaml is one), not data.
-    study_files = sorted(path for path in (data_dir / "studies").glob("*.y*ml") if not path.name.startswith("."))
+    folder = data_dir / "studies"
+    study_files = sorted(p for p in folder.iterdir() if not p.name.startswith(".")) if folder.is_dir() else []
     if not study_files:
         problems.append(Problem(data_dir / "studies", 1, "", "no study files (*.yaml) found"))
     for path in study_files:
@@ -284,7 +285,14 @@ def load_site(data_dir: Path, today: dt.date) -> SiteData:
         # study is known by its id or, if the file cannot be read, by its file name.
         known["study"].add(path.stem)
         if path.suffix != ".yaml":
-            problems.append(Problem(path, 1, "", f"rename it {path.stem}.yaml: study files end in .yaml"))
+            problems.append(
+                Problem(
+                    path,
+                    1,
+                    "",
+                    f"rename it {path.stem}.yaml: study files end in .yaml, and nothing else belongs in studies/",
+                )
+            )
             continue
         try:
             document = read_document(path, data_dir)
@@ -319,7 +327,8 @@ def load_site(data_dir: Path, today: dt.date) -> SiteData:
     )
     problems.extend(check_site(site, today, known))
     problems.extend(check_reserved_redirects(site))
-    problems.extend(check_site_url_override(os.environ.get("SITE_URL")))
+    problems.extend(check_glossary_anchors(site))
+    problems.extend(check_site_url_override(os.environ.get("SITE_URL") or None))
     if problems:
         raise DataError(problems)
     return site
@@ -336,6 +345,21 @@ def check_reserved_redirects(site: SiteData) -> Iterator[Problem]:
         yield site.documents[("redirect", key)].problem(
             (key,), f"{key!r} is reserved for the list of studies; choose another id"
         )
+
+
+# A glossary term's id is its anchor on the glossary page, beside the page's own ids.
+GLOSSARY_PAGE_IDS = ("glossary", "sources")
+GLOSSARY_PAGE_ID_PREFIXES = ("source-", "cite-")
+
+
+def check_glossary_anchors(site: SiteData) -> Iterator[Problem]:
+    """No term may take an id the glossary page already uses (its heading, its sources,
+    the "Cite this page" box): two elements with one id would let a term steer a link
+    or a copy button."""
+    for key in site.glossary:
+        if key in GLOSSARY_PAGE_IDS or key.startswith(GLOSSARY_PAGE_ID_PREFIXES):
+            taken = "reserved for the glossary page's own anchors"
+            yield site.documents[("term", key)].problem((key,), f"{key!r} is {taken}; choose another id")
 
 
 def check_site_url_override(url: str | None) -> Iterator[Problem]:

@@ -27,6 +27,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="rewrite tests/golden/ from the fixture data instead of comparing (review the diff!)",
     )
     parser.addoption(
+        "--contact-sheet",
+        metavar="DIR",
+        default=os.environ.get("CONTACT_SHEET") or None,
+        help="write screenshots of every page type at phone and desktop width, and contact-sheet.png, into DIR",
+    )
+    parser.addoption(
         "--update-urls",
         action="store_true",
         help="add the site's new addresses to tests/published-urls.txt (it never removes any)",
@@ -68,7 +74,8 @@ def copy_sources(target: Path) -> Path:
     return target
 
 
-def build_site(folder: Path) -> subprocess.CompletedProcess[str]:
+def build_site(folder: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """build.py --site on a folder of sources; `env` adds environment variables (SITE_URL, RELEASE)."""
     return subprocess.run(
         [
             sys.executable,
@@ -84,6 +91,7 @@ def build_site(folder: Path) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         check=False,
+        env={**{k: v for k, v in os.environ.items() if k not in ("SITE_URL", "RELEASE")}, **env},
     )
 
 
@@ -92,6 +100,29 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The real site, built once with `mkdocs build --strict`."""
     folder = copy_sources(tmp_path_factory.mktemp("real"))
     result = build_site(folder)
+    assert result.returncode == 0, result.stderr
+    return folder / "site"
+
+
+@pytest.fixture(scope="session")
+def fixture_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site built from the fixture data (the data behind the golden pages)."""
+    folder = copy_sources(tmp_path_factory.mktemp("fixture"))
+    shutil.rmtree(folder / "data")
+    shutil.copytree(FIXTURE_DATA, folder / "data")
+    result = build_site(folder)
+    assert result.returncode == 0, result.stderr
+    return folder / "site"
+
+
+RELEASE_URL = "https://teaching.example.net/ketamine/"
+
+
+@pytest.fixture(scope="session")
+def release_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real site built for release at RELEASE_URL, a sub-path of a host (SITE_URL set)."""
+    folder = copy_sources(tmp_path_factory.mktemp("release"))
+    result = build_site(folder, SITE_URL=RELEASE_URL)
     assert result.returncode == 0, result.stderr
     return folder / "site"
 

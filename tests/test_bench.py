@@ -9,7 +9,7 @@ from conftest import ROOT
 
 FIGURES = [
     "render (build.py)", "MkDocs", "total", "per study", "render share", "total / plain MkDocs",
-    "HTML bytes per study page", "peak memory", "comparison table rows", "references in the citations page", "Lighthouse",
+    "HTML bytes per study page", "peak memory", "Lighthouse",
     "performance", "accessibility", "best-practices", "seo",
 ]  # fmt: skip
 

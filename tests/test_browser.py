@@ -5,13 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import ROOT, copy_sources, serving
+from conftest import RELEASE_URL, ROOT, copy_sources, serving
 from playwright.sync_api import expect
 
 PAGES = [
@@ -205,17 +204,34 @@ def test_offline_copy_sorts_filters_and_searches(browser: Any, offline_copy: Pat
     page.close()
 
 
-def test_copy_link_copies_a_sections_permanent_address(browser: Any, site_url: str) -> None:
-    """The button beside a study section copies its permanent address, with the anchor."""
+def test_copy_link_in_a_preview_copies_the_address_the_page_was_opened_at(browser: Any, site_url: str) -> None:
+    """In a preview (no real address) the button copies where the page was opened, with the anchor, beside the button."""
     context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
     page.goto(f"{site_url}/studies/williams-2018/")
-    page.get_by_role("button", name="Copy link to the section Results").click()
-    canonical = page.locator('link[rel="canonical"]').get_attribute("href")
-    assert page.evaluate("navigator.clipboard.readText()") == f"{canonical}#results"
+    assert page.locator('link[rel="canonical"]').count() == 0
+    button = page.get_by_role("button", name="Copy link to the section Results")
+    button.click()
+    assert page.evaluate("navigator.clipboard.readText()") == f"{site_url}/studies/williams-2018/#results"
+    feedback = page.locator("#results .copy-feedback")
+    expect(feedback).to_have_text("Copied")
+    box, near = button.bounding_box(), feedback.bounding_box()
+    assert abs(near["y"] - box["y"]) < 40, "the feedback shows beside the button"
     page.goto(f"{site_url}/comparison/")
     page.get_by_role("button", name="Copy link to the Jelen et al. 2025 row").click()
-    assert page.evaluate("navigator.clipboard.readText()").endswith("/comparison/#compare-jelen-2025")
+    assert page.evaluate("navigator.clipboard.readText()") == f"{site_url}/comparison/#compare-jelen-2025"
+    context.close()
+
+
+def test_copy_link_in_a_release_copies_the_canonical_address(browser: Any, release_site: Path) -> None:
+    """In a release build the button copies the page's permanent (canonical) address, wherever it was opened."""
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    with serving(release_site) as url:
+        page.goto(f"{url}/studies/williams-2018/")
+        page.get_by_role("button", name="Copy link to the section Results").click()
+        copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == f"{RELEASE_URL}studies/williams-2018/#results"
     context.close()
 
 
@@ -239,7 +255,8 @@ def test_print_makes_a_readable_handout(browser: Any, site_url: str, paper: str,
     box = page.locator(".cite-page")
     assert box.is_visible()
     assert "Evidence last reviewed" in box.inner_text()
-    assert "/comparison/" in page.locator("#cite-ama").inner_text()
+    assert "Comparison. Ketamine and naltrexone: the evidence." in page.locator("#cite-ama").inner_text()
+    assert "example.org" not in box.inner_text(), "a preview names no placeholder address"
     table = page.locator("table.comparison")
     assert table.evaluate("t => t.scrollWidth <= t.parentElement.clientWidth + 1")
     pdf = page.pdf(format=paper, print_background=False)
@@ -257,81 +274,37 @@ def test_glossary_marks_stay_out_of_references_pictures_and_controls(page: Any, 
     assert page.locator(inside).count() == 0
 
 
-@pytest.fixture(scope="session")
-def large_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A site with 60 synthetic studies (the benchmark's generator), served over loopback."""
-    import bench
-
-    folder = bench.project(tmp_path_factory.mktemp("large"), 60)
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "build.py"), "--site", "--data", "data", "--docs", "docs", "--config", "mkdocs.yml"],
-        cwd=folder, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    with serving(folder / "site") as url:
-        yield url
+@pytest.mark.parametrize("path", ["comparison/", "citations/"])
+def test_lists_are_whole_with_no_pager(page: Any, site_url: str, path: str) -> None:
+    """The comparison and the citations show every row and reference at once: no pager, no "Page 1 of 1"."""
+    page.goto(f"{site_url}/{path}")
+    assert page.locator(".pager").count() == 0
+    assert "Page 1 of" not in page.locator("article").inner_text()
+    assert page.locator("table.comparison tbody tr:not([hidden]), ol.reference-list > li").count() >= 5
 
 
-def visible_rows(page: Any) -> list[str]:
-    return page.eval_on_selector_all("table.comparison tbody tr", "rows => rows.filter(r => !r.hidden).map(r => r.id)")
-
-
-def test_long_comparison_table_is_paged_and_links_find_their_row(page: Any, large_site: str) -> None:
-    """With 60 studies the table shows 25 rows a page; a link to row 50 opens the page that holds it."""
-    page.goto(f"{large_site}/comparison/")
-    assert len(visible_rows(page)) == 25
-    assert "Page 1 of 3 (60 in all)" in page.locator(".pager").first.inner_text()
-    page.get_by_role("button", name="Next page").first.click()  # loads the later rows
-    expect(page.locator(".pager").first).to_contain_text("Page 2 of 3")
-    assert visible_rows(page)[0] == "compare-synthetic-00025"
-    page.goto(f"{large_site}/comparison/#compare-synthetic-00055")
-    page.locator("#compare-synthetic-00055").wait_for()
-    assert page.locator("#compare-synthetic-00055").is_visible()
-    assert "Page 3 of 3" in page.locator(".pager").first.inner_text()
-    assert page.get_by_role("button", name="Copy link to the Synthetic et al. 1955 row").count() == 1
-    page.emulate_media(media="print")
-    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
-    assert len(visible_rows(page)) == 60, "a printed handout holds every row"
-
-
-def test_long_comparison_table_loads_later_rows_only_when_asked(page: Any, large_site: str) -> None:
-    """The page holds the first 25 rows; the other rows are fetched only once a reader
-    sorts, filters or pages (a phone should not parse 1,000 rows on every visit).
-    Sorting reaches every row: sorted descending, the last row comes first."""
-    requested: list[str] = []
-    page.on("request", lambda request: requested.append(request.url))
-    page.goto(f"{large_site}/comparison/")
-    assert "synthetic-00059" not in page.content()
-    assert page.locator("table.comparison tr[id]").count() == 25
-    assert not [url for url in requested if "comparison-rows" in url]
+def test_sort_by_study_sorts_by_the_label(page: Any, site_url: str) -> None:
+    """ "Sort by Study" puts the rows in the alphabetical order of their labels, not by year."""
+    page.goto(f"{site_url}/comparison/")
     page.get_by_role("button", name="Sort by Study").click()
-    page.get_by_role("button", name="Sort by Study").click()
-    page.wait_for_function("document.querySelector('table.comparison tbody tr').id === 'compare-synthetic-00059'")
-    assert len(visible_rows(page)) == 25
-    assert "Page 1 of 3 (60 in all)" in page.locator(".pager").first.inner_text()
-    page.select_option("#filter-aud", index=1)  # the one value the synthetic rows share
-    assert "Showing 60 of 60 studies." in page.locator(".comparison-status").inner_text()
-    page.goto(f"{large_site}/comparison/")
-    page.select_option("#filter-aud", index=1)  # a filter, too, loads the later rows before counting
-    expect(page.locator(".comparison-status")).to_have_text("Showing 60 of 60 studies.")
+    labels = page.eval_on_selector_all(
+        "table.comparison tbody th a:first-child", "links => links.map(a => a.textContent)"
+    )
+    assert labels == sorted(labels, key=str.lower)
 
 
-def test_long_comparison_table_without_javascript_says_where_the_rest_is(browser: Any, large_site: str) -> None:
-    context = browser.new_context(java_script_enabled=False)
+def test_a_glossary_term_tapped_on_a_phone_shows_its_definition_in_place(browser: Any, site_url: str) -> None:
+    """On a touch screen the first tap on a term shows its definition and stays on the page."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
     page = context.new_page()
-    page.goto(f"{large_site}/comparison/")
-    assert page.locator("table.comparison tbody tr").count() == 25
-    assert "shows its first 25 of 60 studies" in page.locator("article").inner_text()
+    page.goto(f"{site_url}/studies/williams-2018/")
+    term = page.locator("a.glossary-term", has_text="crossover").first
+    term.tap()
+    tip = page.locator("#glossary-tip-crossover")
+    expect(tip).to_be_visible()
+    assert page.url.endswith("/studies/williams-2018/")
+    box = tip.bounding_box()
+    assert box is not None
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= 390
     context.close()
-
-
-def test_long_reference_list_is_paged(page: Any, large_site: str) -> None:
-    """With 60 studies the citations page shows 50 references a page, each with its own
-    number, and a link to a reference finds it."""
-    page.goto(f"{large_site}/citations/")
-    assert page.locator("article ol.reference-list > li").count() == 50
-    page.get_by_role("button", name="Next page").first.click()
-    numbers = page.eval_on_selector_all("article ol.reference-list > li", "items => items.map(i => i.value)")
-    assert numbers[0] == 51, "page 2 starts at reference 51, not at 1"
-    page.goto(f"{large_site}/citations/#ref-synthetic-00059-paper")
-    assert page.locator("li:has(#ref-synthetic-00059-paper)").is_visible()

@@ -14,7 +14,7 @@ import pytest
 import rispy
 import yaml
 from citeproc.source.json import CiteProcJSON
-from conftest import ROOT
+from conftest import RELEASE_URL, ROOT
 
 REFERENCES = yaml.safe_load((ROOT / "data" / "references.yaml").read_text(encoding="utf-8"))
 STUDIES = sorted(path.stem for path in (ROOT / "data" / "studies").glob("*.yaml"))
@@ -128,15 +128,15 @@ def head(site: Path, page: str) -> HeadParser:
     return parser
 
 
-SITE_URL = yaml.safe_load((ROOT / "data" / "site.yaml").read_text(encoding="utf-8"))["url"]
+SITE_URL = RELEASE_URL
 PAGES = ["", "studies/", "comparison/", "news/", "history/", "glossary/", "registrations/", "citations/", "about/",
          *(f"studies/{study}/" for study in STUDIES)]  # fmt: skip
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_head_has_description_canonical_highwire_and_json_ld(site: Path, page: str) -> None:
-    """Each page's head has a description, its canonical URL, citation_* tags and MedicalWebPage JSON-LD."""
-    parsed = head(site, page)
+def test_every_page_head_has_description_canonical_highwire_and_json_ld(release_site: Path, page: str) -> None:
+    """In a release build each page's head has a description, its canonical URL, citation_* tags and JSON-LD."""
+    parsed = head(release_site, page)
     meta = dict(parsed.meta)
     assert meta["description"]
     assert parsed.canonical == SITE_URL + page
@@ -169,9 +169,9 @@ def test_study_page_head_describes_the_summarised_work(site: Path) -> None:
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_can_be_cited(site: Path, page: str) -> None:
-    """Every page ends with AMA, APA and BibTeX citations of itself, with its URL and review date."""
-    html = (site / page / "index.html").read_text(encoding="utf-8")
+def test_every_page_can_be_cited(release_site: Path, page: str) -> None:
+    """In a release build every page ends with AMA, APA and BibTeX citations of itself, with its URL and review date."""
+    html = (release_site / page / "index.html").read_text(encoding="utf-8")
     box = html[html.index('<section class="cite-page"') :]
     url = SITE_URL + page
     for part in ('id="cite-ama"', 'id="cite-apa"', 'id="cite-bibtex"', "Copy AMA citation", "Copy BibTeX"):
@@ -188,6 +188,7 @@ def test_copy_button_copies_the_citation(browser: Any, site_url: str) -> None:
     page.get_by_role("button", name="Copy AMA citation").click()
     clipboard = page.evaluate("navigator.clipboard.readText()")
     assert clipboard == page.locator("#cite-ama").inner_text()
-    assert "studies/yoon-2019/" in clipboard
+    assert clipboard.startswith("Yoon, Petrakis & Krystal 2019: ")
+    assert "example.org" not in clipboard, "a preview's citation names no placeholder address"
     assert page.locator(".cite-status").inner_text() == "Copied AMA citation."
     context.close()

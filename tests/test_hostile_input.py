@@ -34,8 +34,9 @@ STUDY = "data/studies/fixture-trial.yaml"
 
 def run_build(*extra: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """build.py in the current folder (a project copy), as a reader of its output sees it."""
+    config = ["--config", "mkdocs.yml"] if "--site" in extra and "--config" not in extra else []
     return subprocess.run(
-        [sys.executable, str(ROOT / "build.py"), "--data", "data", "--docs", "docs", *extra],
+        [sys.executable, str(ROOT / "build.py"), "--data", "data", "--docs", "docs", *config, *extra],
         capture_output=True,
         text=True,
         check=False,
@@ -47,6 +48,8 @@ def run_build(*extra: str, env: dict[str, str] | None = None, timeout: float = 6
 @pytest.fixture
 def built(project: Path) -> Path:
     """The fixture project with docs/ rendered and a stand-in site/ that must survive."""
+    shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
+    shutil.copytree(ROOT / "templates" / "theme", project / "templates" / "theme")
     assert build.main(["--data", "data", "--docs", "docs"]) == 0
     (project / "site").mkdir()
     (project / "site" / "index.html").write_text("the previous site")
@@ -109,6 +112,16 @@ ODD_FILES: dict[str, tuple[str, Callable[[Path], None], str]] = {
         STUDY,
         _link("/dev/urandom"),
         f"{STUDY}:1: is a link to a file outside data/; data files must be inside it\n",
+    ),
+    "a link that loops": (
+        "data/studies/extra.yaml",
+        _link("extra.yaml"),
+        "data/studies/extra.yaml:1: is a link that leads round in a loop\n",
+    ),
+    "a file with another ending": (
+        "data/studies/extra.YAML",
+        lambda path: path.write_text("id: extra\n"),
+        "data/studies/extra.YAML:1: rename it extra.yaml: study files end in .yaml, and nothing else belongs in studies/\n",
     ),
     "a link to /etc/passwd (outside data/)": (
         "data/glossary.yaml",
@@ -351,3 +364,101 @@ def load_render_or_report(files: dict[str, bytes]) -> None:
         except load.DataError as error:
             problems = error.problems or ["a DataError without problems"]
         assert all(re.match(r"^data/.+:\d+: ", str(problem).replace(folder + "/", "")) for problem in problems)
+
+
+@pytest.mark.parametrize("folder", ["docs", "site"])
+def test_docs_or_site_as_a_link_is_refused(built: Path, folder: str) -> None:
+    """docs/ or site/ as a link (or a file) would be swapped away: refused, and nothing is written."""
+    real = built / f"real-{folder}"
+    (built / folder).rename(real)
+    (built / folder).symlink_to(real.name)
+    make_edit(built)
+    before = snapshot(real)
+    result = run_build("--site")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert snapshot(real) == before
+    assert (built / folder).is_symlink()
+
+
+def make_edit(project: Path) -> None:
+    study = project / STUDY
+    study.write_text(re.sub(r"^headline: .*$", "headline: Edited", study.read_text(), count=1, flags=re.M))
+
+
+def test_docs_and_site_as_links_or_files_get_a_message(built: Path) -> None:
+    """A site/ that is a plain file is refused with its name, never swapped into a staging name."""
+    shutil.rmtree(built / "site")
+    (built / "site").write_text("x")
+    result = run_build("--site", "--config", "mkdocs.yml")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "site: is a link or a file; it must be a plain folder, which build.py replaces whole\n"
+        "nothing was written; docs/ and site/ are unchanged.\n"
+    )
+    assert (built / "site").read_text() == "x"
+    assert list(built.glob(".build-*")) == []
+
+
+def test_docs_apart_from_the_config_is_refused(built: Path, tmp_path: Path) -> None:
+    """MkDocs builds from the docs/ beside its config: a --docs elsewhere would publish stale pages."""
+    result = run_build("--site", "--config", str(ROOT / "mkdocs.yml"))
+    assert result.returncode == 2
+    assert result.stderr.startswith("--docs must be the docs/ beside ")
+
+
+def test_a_vanished_working_folder_is_no_traceback(built: Path, tmp_path: Path) -> None:
+    """Run from a folder that was deleted: bad data still gets its message, good data still builds."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    command = [sys.executable, str(ROOT / "build.py"), "--data", str(built / "data"), "--docs", str(built / "docs")]
+    script = f"cd {gone} && rmdir {gone} && exec " + " ".join(command)
+    good = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=False, timeout=60)
+    assert good.returncode == 0, good.stderr
+    gone.mkdir()
+    (built / STUDY).write_text(
+        (built / STUDY).read_text().replace("last_reviewed: 2024-01-15", "last_reviewed: 2024-02-30")
+    )
+    bad = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=False, timeout=60)
+    assert bad.returncode == 1
+    assert "Traceback" not in bad.stderr
+    assert "last_reviewed: '2024-02-30' is not a real date" in bad.stderr
+
+
+def test_a_runaway_value_is_refused_at_once(built: Path) -> None:
+    """150,000 characters of markup in one field is a located error, not minutes of Markdown."""
+    (built / STUDY).write_text(
+        re.sub(r"^headline: .*$", "headline: '" + "<" * 150_000 + "'", (built / STUDY).read_text(), count=1, flags=re.M)
+    )
+    result = run_build("--site", timeout=30)
+    assert result.returncode == 1
+    assert "headline: must be at most 4000 characters" in result.stderr
+
+
+def test_corporate_authors_and_commas_read_back_from_bibtex(project: Path) -> None:
+    """A corporate author holding " and ", and a family name with a comma, stay one person each."""
+    import pybtex.database
+
+    references = project / "data" / "references.yaml"
+    text = references.read_text().replace(
+        "{family: Tester, given: Ada B.}", "{family: Substance Abuse and Mental Health Services Administration}", 1
+    )
+    references.write_text(text.replace("{family: Checker, given: Carl}", "{family: 'Checker, Jr', given: Carl}", 1))
+    pages = render.render_site(validate.load_site(project / "data", dt.date(2026, 1, 1)))
+    library = pybtex.database.parse_string(pages["downloads/references.bib"], "bibtex")
+    people = [str(person) for person in library.entries["fixture-paper"].persons["author"]]
+    assert people[:2] == ["{Substance Abuse and Mental Health Services Administration}", "{Checker, Jr}, Carl"]
+    assert bibtexparser.parse_string(pages["downloads/references.bib"]).failed_blocks == []
+
+
+def test_ctrl_c_is_a_message_not_a_traceback(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Interrupting a build prints one line and exits 130."""
+
+    def interrupted(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(build, "rebuild", interrupted)
+    assert build.main(["--data", "data", "--docs", "docs"]) == 130
+    assert capsys.readouterr().err.startswith("build.py: interrupted")

@@ -283,3 +283,14 @@ def test_edge_identifiers_read_and_link_exactly_in_a_browser(browser: Any, hosti
     assert tab.locator(f'a[href="{url}"]').first.inner_text() == url
     assert tab.locator("article a em, article a strong").count() == 0
     context.close()
+
+
+def test_no_page_has_two_elements_with_one_id(site: Path) -> None:
+    """Every id on a built page is unique, so no data id can take over a theme's anchor or button."""
+    doubled = {}
+    for path in site.rglob("*.html"):
+        ids = re.findall(r'\sid="([^"]+)"', path.read_text(encoding="utf-8"))
+        repeats = sorted({item for item in ids if ids.count(item) > 1})
+        if repeats:
+            doubled[path.relative_to(site).as_posix()] = repeats
+    assert doubled == {}

@@ -90,7 +90,8 @@ def test_study_page_shows_sourced_facts_and_unknowns(site: Path) -> None:
         text,
     )
     assert "Enrolled 16 Note: Actual enrolment as registered" in text
-    assert "Infusion length Not reported in the sources checked" in text
+    assert "Infusion length The infusion length was not seen for this trial." in text
+    assert "Not reported in the sources checked Note:" not in text, "an unknown is said once"
     assert "0.5 mg/kg" in text
     assert "doi:10.1176/appi.ajp.2018.18020138" in text
 
@@ -152,7 +153,8 @@ def test_every_schema_field_is_documented() -> None:
         assert model.__doc__, model
         for name, field in model.model_fields.items():
             assert field.description, f"{model.__name__}.{name} has no description"
-            assert f"<code>{render.escape_text(name)}</code>" in page
+            shown = "_<wbr>".join(render.escape_text(part) for part in name.split("_"))
+            assert f'<code class="field-name">{shown}</code>' in page
 
 
 def test_every_vocabulary_value_has_a_label() -> None:

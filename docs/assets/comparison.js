@@ -1,5 +1,5 @@
 // Sorting and filtering for the comparison table. Without JavaScript the table is
-// readable (past 25 studies, its first page); this script only adds controls. Rows
+// readable; this script only adds controls. Rows
 // keep their ids (compare-<study>), so a link to a row works in any order and under
 // any filter that shows it. Filters are described by the table's data-filters
 // attribute, which lists only the options some row has.
@@ -9,8 +9,7 @@
   document.querySelectorAll("table.comparison").forEach(function (table) {
     var body = table.tBodies[0];
     var rows = Array.prototype.slice.call(body.rows);  // every row at hand, in the page's order
-    var total = Number(table.getAttribute("data-total")) || rows.length;
-    table.addEventListener("itemsadded", function (event) { rows = rows.concat(event.detail); });
+    var total = rows.length;
     var filters = JSON.parse(table.getAttribute("data-filters") || "[]");
     var status = document.createElement("p");
     status.className = "comparison-status";
@@ -59,31 +58,10 @@
       });
     }
 
-    // A long table is shown a page at a time (see paginate.js); filters and sorting apply
-    // to every row, and the first use of either loads the rows of later pages.
-    var pager = window.paginate ? window.paginate({
-      container: body, visible: matches, before: wrap, label: "Pages of the comparison table",
-    }) : null;
-
     function apply() {
-      if (!Object.keys(chosen).some(function (key) { return chosen[key]; })) {
-        if (pager) pager.refresh();
-        rows.forEach(function (row) { row.hidden = false; });
-        status.textContent = "Showing all " + total + " studies.";
-        return;
-      }
-      whenComplete(function () {
-        if (pager) {
-          pager.refresh();
-        } else {
-          rows.forEach(function (row) { row.hidden = !matches(row); });
-        }
-        status.textContent = "Showing " + rows.filter(matches).length + " of " + total + " studies.";
-      });
-    }
-
-    function whenComplete(action) {
-      if (pager) pager.items(function () { action(); }); else action();
+      rows.forEach(function (row) { row.hidden = !matches(row); });
+      var shown = rows.filter(matches).length;
+      status.textContent = shown === total ? "Showing all " + total + " studies." : "Showing " + shown + " of " + total + " studies.";
     }
 
     // --- Sorting -------------------------------------------------------------------
@@ -94,11 +72,15 @@
       button.className = "sort-button";
       button.innerHTML = header.innerHTML;
       button.setAttribute("aria-label", "Sort by " + header.textContent.trim());
+      // Print shows the plain label: Chromium leaves a button blank in a header row it repeats on a new page.
+      var printed = document.createElement("span");
+      printed.className = "print-only";
+      printed.setAttribute("aria-hidden", "true");
+      printed.innerHTML = header.innerHTML;
       header.textContent = "";
       header.appendChild(button);
-      button.addEventListener("click", function () {
-        whenComplete(function () { sort(header, column); });
-      });
+      header.appendChild(printed);
+      button.addEventListener("click", function () { sort(header, column); });
     });
 
     function sort(header, column) {
@@ -110,12 +92,7 @@
         var order = compare(a.key, b.key) || a.index - b.index;
         return ascending ? order : -order;
       });
-      var sorted = keyed.map(function (item) { return item.row; });
-      if (pager) {
-        pager.order(sorted);
-      } else {
-        sorted.forEach(function (row) { body.appendChild(row); });
-      }
+      keyed.forEach(function (item) { body.appendChild(item.row); });
       status.textContent = "Sorted by " + header.textContent.trim() + (ascending ? ", ascending." : ", descending.");
     }
 

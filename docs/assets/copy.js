@@ -1,7 +1,10 @@
 // Copying to the clipboard: the "Cite this page" buttons, and a "Copy link" button
 // beside every study section and comparison row, which copies the section's
 // permanent address (the page's canonical URL plus its anchor) for a slide or a
-// handout. Without JavaScript none of the buttons appear.
+// handout. A preview build has no canonical URL (its address is not decided), so
+// there the link is the address the page was opened at. Feedback shows beside the
+// button pressed, and is announced to screen readers. Without JavaScript none of
+// the buttons appear.
 (function () {
   "use strict";
 
@@ -10,13 +13,24 @@
   status.setAttribute("role", "status");
   document.body.appendChild(status);
 
-  function announce(message) {
+  function announce(message, button) {
     status.textContent = message;
-    var visible = document.querySelector(".cite-status");
-    if (visible) visible.textContent = message;
+    if (button.classList.contains("copy-link")) {
+      var visible = button.parentNode.querySelector(".copy-feedback");
+      if (!visible) {
+        visible = document.createElement("span");
+        visible.className = "copy-feedback";
+        visible.setAttribute("aria-hidden", "true");
+        button.insertAdjacentElement("afterend", visible);
+      }
+      visible.textContent = "Copied";
+    } else {
+      var box = button.closest(".cite-page").querySelector(".cite-status");
+      if (box) box.textContent = message;
+    }
   }
 
-  function copy(text, message) {
+  function copy(text, message, button) {
     function fallback() {
       var area = document.createElement("textarea");
       area.value = text;
@@ -26,13 +40,13 @@
       document.body.appendChild(area);
       area.select();
       try {
-        if (document.execCommand("copy")) announce(message);
+        if (document.execCommand("copy")) announce(message, button);
       } finally {
         document.body.removeChild(area);
       }
     }
     if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(text).then(function () { announce(message); }, fallback);
+      navigator.clipboard.writeText(text).then(function () { announce(message, button); }, fallback);
     } else {
       fallback();
     }
@@ -43,7 +57,7 @@
     button.hidden = false;
     button.addEventListener("click", function () {
       var text = document.getElementById(button.getAttribute("data-copy")).textContent;
-      copy(text, button.textContent.replace("Copy", "Copied") + ".");
+      copy(text, button.textContent.replace("Copy", "Copied") + ".", button);
     });
   });
 
@@ -63,7 +77,7 @@
     button.textContent = "Copy link";
     button.setAttribute("aria-label", "Copy link to " + what);
     button.addEventListener("click", function () {
-      copy(pageUrl + "#" + id, "Copied the link to " + what + ".");
+      copy(pageUrl + "#" + id, "Copied the link to " + what + ".", button);
     });
     return button;
   }
@@ -78,9 +92,7 @@
     var name = row.querySelector("th a").textContent.trim();
     row.querySelector("th").appendChild(linkButton(row.id, "the " + name + " row"));
   }
-  // Rows of a long table's later pages arrive when paginate.js loads them.
   document.querySelectorAll("table.comparison").forEach(function (table) {
     Array.prototype.slice.call(table.tBodies[0].rows).forEach(rowButton);
-    table.addEventListener("itemsadded", function (event) { event.detail.forEach(rowButton); });
   });
 })();

@@ -3,6 +3,9 @@
 // out by screen readers (aria-describedby), and Escape hides it. The terms come from
 // glossary-terms.js, which build.py generates from data/glossary.yaml. Without
 // JavaScript the page is unchanged and the glossary page still has every term.
+// On a touch screen, which has no hover, the first tap on a term shows its definition
+// in place; a second tap follows the link to the glossary. Terms inside quotations
+// and titles are left unmarked: they are someone else's words.
 (function () {
   "use strict";
 
@@ -26,7 +29,7 @@
   var pattern = new RegExp("(^|[^\\w-])(" + patterns.join("|") + ")(?![\\w-])", "gi");
   // Not in links, code, headings, quotations, pictures, controls, references or the
   // dense comparison table (where the marks would crowd the cells).
-  var skip = "a, button, code, pre, h1, h2, h3, h4, h5, h6, thead, caption, script, style, q, svg, " +
+  var skip = "a, button, code, pre, h1, h2, h3, h4, h5, h6, thead, caption, script, style, q, cite, blockquote, svg, " +
     ".glossary, .headerlink, .level, .reference, .cite-page, table.comparison";
   var used = {};
 
@@ -48,13 +51,23 @@
     return wrapper;
   }
 
+  // True if `index` falls inside “...” or "..." in this piece of text.
+  function insideQuotation(text, index) {
+    var before = text.slice(0, index);
+    var opened = (before.match(/“/g) || []).length - (before.match(/”/g) || []).length;
+    var straight = (before.match(/"/g) || []).length;
+    return opened > 0 || straight % 2 === 1;
+  }
+
   function mark(node) {
     var text = node.nodeValue;
     pattern.lastIndex = 0;
     var found;
     while ((found = pattern.exec(text)) !== null) {
+      // The pattern matches case-insensitively, which can pair letters that
+      // toLowerCase() does not (final sigma ς and Σ): skip what has no entry.
       var term = byMatch[found[2].toLowerCase()];
-      if (used[term.id]) continue;
+      if (!term || used[term.id] || insideQuotation(text, found.index)) continue;
       used[term.id] = true;
       var start = found.index + found[1].length;
       var rest = node.splitText(start);
@@ -73,6 +86,27 @@
   var nodes = [];
   while (walker.nextNode()) nodes.push(walker.currentNode);
   nodes.forEach(mark);
+
+  var touch = window.matchMedia && window.matchMedia("(hover: none)").matches;
+  function closeAll(except) {
+    document.querySelectorAll(".glossary-open").forEach(function (open) {
+      if (open !== except) open.classList.remove("glossary-open");
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a.glossary-term");
+    if (!link) { closeAll(null); return; }
+    var wrapper = link.parentNode;
+    if (!touch || wrapper.classList.contains("glossary-open")) return;  // a second tap follows the link
+    event.preventDefault();
+    closeAll(wrapper);
+    wrapper.classList.add("glossary-open");
+    document.body.classList.remove("glossary-dismissed");
+    var tip = wrapper.querySelector(".glossary-tip");
+    tip.style.left = "0";
+    var overflow = tip.getBoundingClientRect().right - (document.documentElement.clientWidth - 8);
+    if (overflow > 0) tip.style.left = -overflow + "px";
+  });
 
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") document.body.classList.add("glossary-dismissed");
