@@ -114,9 +114,11 @@ def month_year(text: str) -> str:
 
 
 def finish_ama(entry: str, reference: Reference) -> str:
-    """What the AMA style cannot say itself: et al. without a comma before it, a print
-    issue beside the online date, an inferred year, an update date, unknown co-authors."""
-    entry = re.sub(r", et al\b", " et al", entry)
+    """What the AMA style cannot say itself: no comma between a lone author and et al.
+    ("Heifets et al.", as CSL's contextual rule has it; after several names AMA keeps
+    it: "Williams NR, Heifets BD, Blasey C, et al."), a print issue beside the online
+    date, an inferred year, an update date, unknown co-authors."""
+    entry = re.sub(r"^([^,.]+), et al\b", r"\1 et al", entry)
     if reference.coauthors_unknown:
         entry = entry.replace(
             f"{reference.authors[0].family}.", f"{reference.authors[0].family} [co-authors not known].", 1

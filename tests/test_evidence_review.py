@@ -55,9 +55,10 @@ def test_williams_2018_online_and_print_dates_in_every_format(site: Path) -> Non
 
 
 def test_citations_follow_the_fixes_of_item_5(site: Path) -> None:
-    """No comma before et al., Sanacora's unknown co-authors, bracketed supplied titles, update dates, inferred years."""
+    """No comma between a lone author and et al. (but after several names, as AMA has it), Sanacora's unknown co-authors, bracketed supplied titles, update dates, inferred years."""
     text = page_text(site, "citations")
-    assert ", et al" not in text
+    assert "Heifets, et al" not in text
+    assert "Williams NR, Heifets BD, Blasey C, et al. Attenuation" in text  # AMA: a comma after several names
     assert "Heifets et al. Rigorous Trial Design" in text
     assert "Sanacora [co-authors not known]. Caution Against" in text
     assert "Sanacora et al" not in text
