@@ -12,11 +12,12 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 serve: $(INSTALLED)  ## render and serve at http://127.0.0.1:8000 with live reload
 	$(BIN)/python build.py --serve
 
-build: $(INSTALLED)  ## render and write the static site to site/
-	$(BIN)/python build.py --site
+ENGINE ?= mkdocs
+build: $(INSTALLED)  ## render and write the static site to site/ (ENGINE=properdocs or ENGINE=zensical to switch)
+	$(BIN)/python build.py --site --engine $(ENGINE)
 
 release: $(INSTALLED)  ## build site/ for publishing: refuses the placeholder address (set SITE_URL or url)
-	RELEASE=1 $(BIN)/python build.py --site
+	RELEASE=1 $(BIN)/python build.py --site --engine $(ENGINE)
 
 offline: $(INSTALLED)  ## write site-offline.zip, a copy of the site that works from the file system
 	$(BIN)/python build.py --offline site-offline.zip

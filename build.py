@@ -187,9 +187,12 @@ def staging_folder(root: Path, name: str) -> Iterator[Path]:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        folder.with_name(folder.name + ".yml").unlink(missing_ok=True)
 
 
-def publish(pages: Mapping[str, str], docs_dir: Path, config_file: Path | None, content_date: dt.date) -> list[str]:
+def publish(
+    pages: Mapping[str, str], docs_dir: Path, config_file: Path | None, content_date: dt.date, engine: str = "mkdocs"
+) -> list[str]:
     """Step 4 and 5: write the pages into a copy of docs/ and swap it in whole; then,
     with a config file, build site/ from it the same way. If MkDocs fails, the old
     docs/ goes back, so a failed build leaves both as they were; a killed one leaves
@@ -211,7 +214,7 @@ def publish(pages: Mapping[str, str], docs_dir: Path, config_file: Path | None, 
             exchange(staging, docs_dir)
         if config_file is not None:
             try:
-                build_site(config_file, content_date)
+                build_site(config_file, content_date, engine)
             except BaseException:
                 if changed:
                     exchange(staging, docs_dir)
@@ -219,34 +222,45 @@ def publish(pages: Mapping[str, str], docs_dir: Path, config_file: Path | None, 
     return changed
 
 
-def build_site(config_file: Path, content_date: dt.date) -> None:
-    """Run `mkdocs build --strict` into a staging folder, then swap it in for site/.
+ENGINES = ("mkdocs", "properdocs", "zensical")
+
+
+def engine_command(engine: str, config_file: Path, site_dir: Path) -> list[str]:
+    """The command that builds `config_file` into `site_dir`, strictly, with one of
+    the engines the site is tested on: MkDocs (the default), ProperDocs (the
+    continuation of MkDocs 1.x) or Zensical (Material's successor). Zensical has no
+    option for the output folder, so a config beside the real one inherits it and
+    names the folder."""
+    scripts = Path(sys.executable).parent
+    if engine == "mkdocs":  # not --quiet: that hides the warnings strict mode must fail on
+        return [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config_file), "-d", str(site_dir)]
+    if engine == "properdocs":
+        return [str(scripts / "properdocs"), "build", "--strict", "-f", str(config_file), "-d", str(site_dir)]
+    # Zensical's classic variant is Material's look, which site.css and the theme's
+    # accessibility fixes were made for (its modern one fails colour contrast).
+    settings = {"INHERIT": config_file.name, "site_dir": str(site_dir), "theme": {"variant": "classic"}}
+    inheriting = site_dir.with_name(site_dir.name + ".yml")
+    inheriting.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    return [str(scripts / "zensical"), "build", "--strict", "--clean", "-f", str(inheriting)]
+
+
+def build_site(config_file: Path, content_date: dt.date, engine: str = "mkdocs") -> None:
+    """Build the site with `engine` into a staging folder, then swap it in for site/.
 
     The build is dated by the data (SOURCE_DATE_EPOCH), not the clock, so that the
     same data always gives the same bytes, sitemap included."""
     root = config_file.resolve().parent
-    site_dir = root / "site"
     epoch = dt.datetime.combine(content_date, dt.time(), tzinfo=dt.UTC).timestamp()
     with staging_folder(root, "site") as staging:
         result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "mkdocs",
-                "build",
-                "--strict",  # not --quiet: that hides the warnings strict mode must fail on
-                "--config-file",
-                str(config_file),
-                "--site-dir",
-                str(staging),
-            ],
+            engine_command(engine, config_file.resolve(), staging),
             check=False,
             env={**os.environ, "SOURCE_DATE_EPOCH": str(int(max(epoch, 0)))},
             preexec_fn=_die_with_parent,
         )
         if result.returncode != 0:
-            raise MkDocsFailed(result.returncode)
-        exchange(staging, site_dir)
+            raise MkDocsFailed(engine, result.returncode)
+        exchange(staging, root / "site")
 
 
 def _die_with_parent() -> None:
@@ -261,7 +275,7 @@ _PR_SET_PDEATHSIG = 1
 
 
 class MkDocsFailed(Exception):
-    """`mkdocs build --strict` exited non-zero (it printed why)."""
+    """The engine's strict build exited non-zero (it printed why)."""
 
 
 class ConfigError(Exception):
@@ -329,7 +343,7 @@ def report(error: BuildError) -> None:
         print(f"another build.py is writing docs/ and site/ (it holds {display_path(error.args[0])}); "
               "try again when it has finished", file=sys.stderr)  # fmt: skip
     elif isinstance(error, MkDocsFailed):
-        print(f"mkdocs build failed (exit {error.args[0]}); {unchanged}", file=sys.stderr)
+        print(f"{error.args[0]} build failed (exit {error.args[1]}); {unchanged}", file=sys.stderr)
     elif isinstance(error, ConfigError):
         print(f"{error}; {unchanged}", file=sys.stderr)
     else:
@@ -337,13 +351,15 @@ def report(error: BuildError) -> None:
         print(f"could not write{where}: {error.strerror or error}; {unchanged}", file=sys.stderr)
 
 
-def rebuild(data_dir: Path, docs_dir: Path, config_file: Path | None) -> tuple[SiteData, list[str]]:
+def rebuild(
+    data_dir: Path, docs_dir: Path, config_file: Path | None, engine: str = "mkdocs"
+) -> tuple[SiteData, list[str]]:
     """The pipeline: load and validate, render, write docs/ and (with a config
     file) build site/. Raises a BuildError before anything is written, or after
     putting back what was there."""
     site = load_site(data_dir, dt.date.today())
     pages = render_site(site)
-    return site, publish(pages, docs_dir, config_file, site.last_reviewed)
+    return site, publish(pages, docs_dir, config_file, site.last_reviewed, engine)
 
 
 def serve(data_dir: Path, docs_dir: Path, config_file: Path, address: str) -> int:
@@ -395,6 +411,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--docs", type=Path, default=ROOT / "docs", help="docs folder (default: docs/)")
     parser.add_argument("--config", type=Path, default=ROOT / "mkdocs.yml", help="MkDocs config (default: mkdocs.yml)")
     parser.add_argument("--dev-addr", default="127.0.0.1:8000", help="address for --serve")
+    parser.add_argument("--engine", choices=ENGINES, default="mkdocs", help="what builds site/ (default: mkdocs)")
     args = parser.parse_args(argv)
     if args.site and args.docs.absolute() != (args.config.absolute().parent / "docs"):
         print(f"--docs must be the docs/ beside {display_path(args.config)}, which MkDocs builds from", file=sys.stderr)
@@ -404,10 +421,10 @@ def main(argv: list[str] | None = None) -> int:
             render_site(load_site(args.data, dt.date.today()))
             print("build.py: data is valid")
             return 0
-        site, changed = rebuild(args.data, args.docs, args.config if args.site else None)
+        site, changed = rebuild(args.data, args.docs, args.config if args.site else None, args.engine)
         print(f"build.py: {len(changed)} generated file(s) changed under {display_path(args.docs)}")
         if args.site:
-            print(f"build.py: site written to {display_path(args.config.parent / 'site')}")
+            print(f"build.py: site written to {display_path(args.config.parent / 'site')} by {args.engine}")
         if args.offline:
             build_offline(site, args.config, args.docs, args.offline)
             print(f"build.py: offline copy written to {display_path(args.offline)}")

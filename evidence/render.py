@@ -150,7 +150,6 @@ def make_environment(site: SiteData | None = None, *, directory_urls: bool = Tru
         split_lines=lambda text: str(text).split("\n"),
         links=reference_links,
         date_long=date_long,
-        href=href,
         study_size=study_size,
         result_line=result_line,
         sentence=sentence,
@@ -241,14 +240,6 @@ def output_url(source: str, directory_urls: bool) -> str:
     if stem == "index" or stem.endswith("/index"):
         return stem.removesuffix("index")
     return stem + "/"
-
-
-@jinja2.pass_context
-def href(context: Any, link: str) -> str:
-    """The URL of a Markdown-style link (relative to the page's source, `x.md#anchor`)
-    as the published site needs it. MkDocs rewrites links written in Markdown, but
-    not those inside raw HTML, such as the comparison table's cells."""
-    return relative_url(context["page_path"], link, context["directory_urls"])
 
 
 def relative_url(page: str, link: str, directory_urls: bool) -> str:

@@ -74,13 +74,15 @@ def copy_sources(target: Path) -> Path:
     return target
 
 
-def build_site(folder: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    """build.py --site on a folder of sources; `env` adds environment variables (SITE_URL, RELEASE)."""
+def build_site(folder: Path, engine: str = "mkdocs", **env: str) -> subprocess.CompletedProcess[str]:
+    """build.py --site on a folder of sources with an engine; `env` adds environment variables (SITE_URL, RELEASE)."""
     return subprocess.run(
         [
             sys.executable,
             str(ROOT / "build.py"),
             "--site",
+            "--engine",
+            engine,
             "--data",
             str(folder / "data"),
             "--docs",

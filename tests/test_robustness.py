@@ -215,10 +215,10 @@ EDGE_IDENTIFIERS = {
 }
 
 
-@pytest.fixture(scope="session")
-def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The fixture data with every free-text field poisoned, built through MkDocs."""
-    folder = copy_sources(tmp_path_factory.mktemp("hostile"))
+def hostile_project(folder: Path) -> Path:
+    """The site's sources with the fixture data poisoned: the payload in every free-text
+    field, and edge-valid identifiers and addresses."""
+    copy_sources(folder)
     shutil.rmtree(folder / "data")
     for source in FIXTURE_DATA.rglob("*.yaml"):
         target = folder / "data" / source.relative_to(FIXTURE_DATA)
@@ -228,6 +228,13 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
             for key, fields in EDGE_IDENTIFIERS[source.name].items():
                 (data[key] if key else data).update(fields)
         target.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hostile fixture built through MkDocs."""
+    folder = hostile_project(tmp_path_factory.mktemp("hostile"))
     result = build_site(folder)
     assert result.returncode == 0, result.stderr
     return folder / "site"

@@ -465,12 +465,12 @@ def test_citations_page_lists_every_reference_with_an_anchor(site: Path) -> None
     assert set(numbers) == set(references)
     text = re.sub(r" ([.,;:])", r"\1", page_text(site, "citations"))  # the helper puts spaces around <i>
     assert (
-        "Williams NR, Heifets BD, Blasey C et al. Attenuation of Antidepressant Effects of Ketamine by Opioid Receptor Antagonism. Am J Psychiatry. Published online August 29, 2018. Print issue December 2018. doi:10.1176/appi.ajp.2018.18020138"
+        "Williams NR, Heifets BD, Blasey C, et al. Attenuation of Antidepressant Effects of Ketamine by Opioid Receptor Antagonism. Am J Psychiatry. Published online August 29, 2018. Print issue December 2018. doi:10.1176/appi.ajp.2018.18020138"
         in text
     )
     assert "Jelen L et al. Effect of naltrexone pretreatment" in text, "an incomplete author list ends in et al"
     assert (
-        "Berman RM, Cappiello A, Anand A et al. Antidepressant effects of ketamine in depressed patients. Biol Psychiatry. 2000;47(4):351-354."
+        "Berman RM, Cappiello A, Anand A, et al. Antidepressant effects of ketamine in depressed patients. Biol Psychiatry. 2000;47(4):351-354."
         in text
     )
 

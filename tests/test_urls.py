@@ -82,7 +82,7 @@ def test_every_published_address_still_resolves(site: Path, request: pytest.Fixt
     assert not offered - promised, "new addresses: run pytest --update-urls and commit tests/published-urls.txt"
 
 
-def renamed_fixture(folder: Path, *, with_redirect: bool) -> Path:
+def renamed_fixture(folder: Path, *, with_redirect: bool, engine: str = "mkdocs") -> Path:
     """The fixture site with its study renamed from fixture-trial to renamed-trial."""
     copy_sources(folder)
     shutil.rmtree(folder / "data")
@@ -96,7 +96,7 @@ def renamed_fixture(folder: Path, *, with_redirect: bool) -> Path:
     if with_redirect:
         redirects = {"fixture-trial": {"to": "renamed-trial", "reason": "The study was renamed."}}
         (folder / "data" / "redirects.yaml").write_text(yaml.safe_dump(redirects), encoding="utf-8")
-    result = build_site(folder)
+    result = build_site(folder, engine)
     assert result.returncode == 0, result.stderr
     return folder / "site"
 
