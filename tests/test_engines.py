@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from conftest import ROOT, build_site, copy_sources, serving
 from test_robustness import PAYLOAD, hostile_project
-from test_site import parse
+from test_site import broken_links
 from test_urls import renamed_fixture, resolves
 
 import build
@@ -58,20 +58,7 @@ def test_every_published_address_and_anchor_resolves(engine_site: Path) -> None:
 
 def test_every_internal_link_resolves(engine_site: Path) -> None:
     """Every internal link and anchor each engine wrote points at something that exists."""
-    pages = {path: parse(path) for path in engine_site.rglob("*.html")}
-    broken = []
-    for path, page in pages.items():
-        for href in page.links:
-            if re.match(r"^[a-z]+:", href) or href.startswith("//"):
-                continue
-            target, _, anchor = href.partition("#")
-            base = engine_site if target.startswith("/") else path.parent
-            file = (base / target.lstrip("/")).resolve() if target else path
-            if file.is_dir() or target.endswith("/"):
-                file = file / "index.html"
-            if not file.exists() or (anchor and anchor not in pages[file].ids):
-                broken.append(f"{path.relative_to(engine_site)} -> {href}")
-    assert broken == []
+    assert broken_links(engine_site) == []
 
 
 def test_the_head_carries_citation_tags_and_json_ld(engine_site: Path) -> None:

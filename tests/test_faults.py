@@ -10,15 +10,15 @@ import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from conftest import ROOT, copy_sources, snapshot
+from test_site import fetch as page_text
+from test_site import free_port, wait_for
 
 import build
 
@@ -171,29 +171,6 @@ def test_a_file_size_limit_mid_build_is_a_plain_message(versions: dict[str, Path
 
 
 # --- Live preview ---------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def page_text(url: str) -> str:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return str(response.read().decode("utf-8"))
-    except OSError:
-        return ""
-
-
-def wait_for(condition: object, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_live_preview_survives_bad_edits_and_shows_the_next_good_one(tmp_path: Path) -> None:
