@@ -22,6 +22,7 @@ from evidence.render import (
     STUDY_ORDER,
     Page,
     escape_text,
+    is_preview,
     ordered_studies,
     render_page,
     render_pages,
@@ -276,7 +277,8 @@ def render_changes(env: jinja2.Environment, site: SiteData) -> dict[str, Page | 
     """The change log as a page and as an Atom feed."""
     from evidence.publish import atom_feed
 
-    base = site_url(site)
+    # A preview names no host: its feed links are relative to the feed file itself.
+    base = "../" if is_preview(site) else site_url(site)
     numbered = [(len(site.changes) - index, change) for index, change in enumerate(site.changes)]
     text = render_page(env, "changes.md.j2", "changes.md", site=site, changes=numbered)
     description = "What changed on this site, when and why; also as an Atom feed."

@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import urllib.parse
+import uuid
 from collections.abc import Mapping
 from typing import Any
 from xml.etree import ElementTree
@@ -172,8 +174,16 @@ ATOM = "http://www.w3.org/2005/Atom"
 
 
 def atom_feed(site: SiteData, base_url: str, page_url: str) -> str:
-    """The change log as an Atom feed, so that a teacher can subscribe to it."""
+    """The change log as an Atom feed, so that a teacher can subscribe to it.
+
+    Atom ids must be absolute: where the links are relative (a preview, which names no
+    host), each id is a name-based UUID of the site's title and the entry's place."""
     ElementTree.register_namespace("", ATOM)
+
+    def identifier(link: str) -> str:
+        if urllib.parse.urlsplit(link).scheme:
+            return link
+        return uuid.uuid5(uuid.NAMESPACE_URL, f"{site.info.title}/{link}").urn
 
     def add(parent: ElementTree.Element, tag: str, text: str | None = None, **attributes: str) -> ElementTree.Element:
         element = ElementTree.SubElement(parent, f"{{{ATOM}}}{tag}", attributes)
@@ -185,7 +195,7 @@ def atom_feed(site: SiteData, base_url: str, page_url: str) -> str:
 
     feed = ElementTree.Element(f"{{{ATOM}}}feed")
     add(feed, "title", f"{site.info.title}: what changed")
-    add(feed, "id", page_url)
+    add(feed, "id", identifier(page_url))
     add(feed, "link", href=page_url)
     add(feed, "link", rel="self", href=base_url + "downloads/changes.atom")
     add(feed, "updated", stamp(max((c.date for c in site.changes), default=site.last_reviewed)))
@@ -193,7 +203,7 @@ def atom_feed(site: SiteData, base_url: str, page_url: str) -> str:
     for index, change in enumerate(site.changes):
         entry = add(feed, "entry")
         add(entry, "title", change.summary)
-        add(entry, "id", f"{page_url}#change-{len(site.changes) - index}")
+        add(entry, "id", identifier(f"{page_url}#change-{len(site.changes) - index}"))
         add(entry, "link", href=f"{page_url}#change-{len(site.changes) - index}")
         add(entry, "updated", stamp(change.date))
         add(entry, "summary", f"{change.summary} Why: {change.reason} Records: {', '.join(change.records)}.")

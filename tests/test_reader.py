@@ -182,6 +182,26 @@ def test_a_release_build_names_its_address_and_shows_no_banner(release_site: Pat
     assert f'<link rel="canonical" href="{RELEASE_URL}">' in home
 
 
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def test_the_feed_names_no_placeholder_in_a_preview_and_the_address_in_a_release(
+    site: Path, release_site: Path
+) -> None:
+    """The Atom feed, read back by ElementTree: a preview's links are relative and its ids name-based
+    UUIDs (no host that does not exist); a release's ids and links are at its address."""
+    from xml.etree import ElementTree
+
+    preview = ElementTree.parse(site / "downloads" / "changes.atom").getroot()
+    assert PLACEHOLDER_HOST not in ElementTree.tostring(preview, encoding="unicode")
+    ids = [element.text or "" for element in preview.iter(f"{ATOM}id")]
+    assert ids
+    assert all(identifier.startswith("urn:uuid:") for identifier in ids)
+    assert preview.find(f"{ATOM}link").get("href") == "../changes/"  # type: ignore[union-attr]
+    release = ElementTree.parse(release_site / "downloads" / "changes.atom").getroot()
+    assert all((element.text or "").startswith(RELEASE_URL) for element in release.iter(f"{ATOM}id"))
+
+
 @pytest.mark.parametrize(
     "env",
     [{"RELEASE": "1"}, {"SITE_URL": f"https://{PLACEHOLDER_HOST}/"}],
