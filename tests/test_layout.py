@@ -134,7 +134,7 @@ def test_phone_shows_no_scroll_caption_on_the_comparison_cards(browser: Any, sit
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
     page.goto(f"{site_url}/comparison/")
-    assert "Scroll sideways" not in page.locator("table.comparison caption").inner_text()
+    assert "Scroll sideways" not in page.locator(".comparison-caption").inner_text()
     assert page.evaluate("getComputedStyle(document.querySelector('table.comparison tr')).display") == "block"
     context.close()
 

@@ -29,7 +29,7 @@
   var pattern = new RegExp("(^|[^\\w-])(" + patterns.join("|") + ")(?![\\w-])", "gi");
   // Not in links, code, headings, quotations, pictures, controls, references or the
   // dense comparison table (where the marks would crowd the cells).
-  var skip = "a, button, code, pre, h1, h2, h3, h4, h5, h6, thead, caption, script, style, q, cite, blockquote, svg, " +
+  var skip = "a, button, code, pre, h1, h2, h3, h4, h5, h6, thead, caption, .comparison-caption, script, style, q, cite, blockquote, svg, " +
     ".glossary, .headerlink, .level, .reference, .cite-page, table.comparison";
   var used = {};
 
