@@ -18,7 +18,7 @@ import pytest
 from conftest import ROOT, build_site, copy_sources, serving
 from test_robustness import PAYLOAD, hostile_project
 from test_site import broken_links
-from test_urls import renamed_fixture, resolves
+from test_urls import assert_old_address_lands_on_the_new_page, renamed_fixture, resolves
 
 import build
 
@@ -97,13 +97,7 @@ def test_nothing_loads_from_another_host(browser: Any, engine_url: str) -> None:
 @pytest.mark.parametrize("other", OTHER_ENGINES)
 def test_a_renamed_study_redirects_with_its_section(other: str, browser: Any, tmp_path: Path) -> None:
     """On ProperDocs' and Zensical's site too, an old address and its #section land on the new page."""
-    site = renamed_fixture(tmp_path, with_redirect=True, engine=other)
-    with serving(site) as url:
-        tab = browser.new_page()
-        tab.goto(f"{url}/studies/fixture-trial/#results")
-        tab.wait_for_url("**/studies/renamed-trial/#results")
-        assert tab.locator("h2#results").is_visible()
-        tab.close()
+    assert_old_address_lands_on_the_new_page(browser, renamed_fixture(tmp_path, with_redirect=True, engine=other))
 
 
 @pytest.mark.parametrize("other", OTHER_ENGINES)

@@ -17,7 +17,6 @@ import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import bibtexparser
 import pytest
@@ -25,9 +24,10 @@ import rispy
 from conftest import FIXTURE_DATA, ROOT, snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_robustness import load_or_report
 
 import build
-from evidence import load, render, validate
+from evidence import render, validate
 
 STUDY = "data/studies/fixture-trial.yaml"
 
@@ -346,24 +346,7 @@ def test_generated_yaml_of_any_shape_loads_renders_or_reports(name: str, key: st
         text = re.sub(pattern, lambda m: f"{m.group(1)}{key}: {value}", original, count=1, flags=re.M)
     else:
         text = f"{key}: {value}\n" + original
-    load_render_or_report({name: text.encode()})
-
-
-def load_render_or_report(files: dict[str, bytes]) -> None:
-    """Load and render the fixture data with some files replaced: only a site or located problems come out."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as folder:
-        data = Path(folder) / "data"
-        shutil.copytree(FIXTURE_DATA, data)
-        for name, content in files.items():
-            (data / name).write_bytes(content)
-        problems: list[Any] = []
-        try:
-            render.render_site(validate.load_site(data, dt.date(2026, 1, 1)))
-        except load.DataError as error:
-            problems = error.problems or ["a DataError without problems"]
-        assert all(re.match(r"^data/.+:\d+: ", str(problem).replace(folder + "/", "")) for problem in problems)
+    load_or_report({name: text.encode()}, render_too=True)
 
 
 @pytest.mark.parametrize("folder", ["docs", "site"])

@@ -18,7 +18,7 @@ from conftest import FIXTURE_DATA, build_site, copy_sources, snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evidence import load, schema, validate
+from evidence import load, render, schema, validate
 
 # --- Integrity of the built site ------------------------------------------------
 
@@ -126,19 +126,22 @@ def paths_in(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 STUDY_PATHS = paths_in(FIXTURE_STUDY)[1:]
 
 
-def load_or_report(files: dict[str, bytes]) -> None:
-    """Load the fixture data with some files replaced; only success or a DataError may come out."""
+def load_or_report(files: dict[str, bytes], *, render_too: bool = False) -> None:
+    """Load (and, if asked, render) the fixture data with some files replaced: only a site
+    or a DataError of problems located to a data file and line may come out."""
     with tempfile.TemporaryDirectory() as folder:
         data = Path(folder) / "data"
         shutil.copytree(FIXTURE_DATA, data)
         for name, content in files.items():
             (data / name).write_bytes(content)
-        problems = []
+        problems: list[Any] = []
         try:
-            validate.load_site(data, dt.date(2026, 1, 1))
+            site = validate.load_site(data, dt.date(2026, 1, 1))
+            if render_too:
+                render.render_site(site)
         except load.DataError as error:
             problems = error.problems or ["a DataError without problems"]
-        assert all(re.match(r"^.+:\d+: ", str(problem)) for problem in problems)
+        assert all(re.match(r"^data/.+:\d+: ", str(problem).replace(folder + "/", "")) for problem in problems)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
