@@ -24,7 +24,6 @@ from citeproc.source.json import CiteProcJSON
 from pybtex.database import BibliographyData, Entry, Person
 from pybtex.database.output.bibtex import Writer as BibtexWriter
 
-from evidence.publish import json_text
 from evidence.schema import Reference
 
 STYLES = Path(__file__).resolve().parent.parent / "templates" / "csl"
@@ -342,13 +341,6 @@ def escaped_item(item: dict[str, Any], escape: Any) -> dict[str, Any]:
     return walk(item)
 
 
-def markdown_safe_html(fragment: str) -> str:
-    """citeproc's HTML, with Markdown's special characters in its text made inert."""
-    parts = re.split(r"(<[^>]+>)", fragment)
-    special = {c: f"&#{ord(c)};" for c in "\\`*_{}[]|"}
-    return "".join(part if part.startswith("<") else "".join(special.get(c, c) for c in part) for part in parts)
-
-
 def numbering(order: Iterable[str], known: Mapping[str, Reference]) -> dict[str, int]:
     """One number per reference, site-wide: order of first use, then the unused ones."""
     numbers: dict[str, int] = {}
@@ -359,3 +351,10 @@ def numbering(order: Iterable[str], known: Mapping[str, Reference]) -> dict[str,
 
 def plain_text(fragment: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", fragment))
+
+
+def json_text(data: Any) -> str:
+    """JSON as the downloads print it: keys sorted, two-space indent, UTF-8. orjson
+    writes what `json.dumps(indent=2, sort_keys=True, ensure_ascii=False)` would;
+    the standard library falls back to pure Python whenever it indents."""
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"

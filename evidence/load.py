@@ -17,7 +17,8 @@ from typing import Any
 
 import yaml
 
-Loc = tuple[str | int, ...]
+from evidence.schema import Loc
+
 MAX_FILE_BYTES = 1_000_000
 
 
@@ -90,6 +91,59 @@ class Document:
 
     def problem(self, loc: Loc, message: str) -> Problem:
         return Problem(self.path, self.line_of(loc), format_loc(loc), message)
+
+
+# --- The data folder ------------------------------------------------------------
+
+# Files of records keyed by id: kind of record -> file (check.py knows each one's record type).
+KEYED_FILES = {
+    "reference": "references.yaml",
+    "registration": "registrations.yaml",
+    "commentary": "commentary.yaml",
+    "claim": "claims.yaml",
+    "event": "timeline.yaml",
+    "term": "glossary.yaml",
+    "redirect": "redirects.yaml",
+}
+# Files that hold one record each, named by their stem.
+SINGLE_FILES = ("site", "changes", "comparison", "methods")
+
+
+@dataclasses.dataclass(frozen=True)
+class DataFiles:
+    """Every file under data/, parsed but not yet checked. A file that could not be
+    read is its DataError here, so that the check step reports it beside the rest."""
+
+    keyed: dict[str, Document | DataError]
+    single: dict[str, Document | DataError]
+    studies: dict[Path, Document | DataError]
+    problems: list[Problem]  # about the folder itself
+
+
+def read_data(data_dir: Path) -> DataFiles:
+    """Step 1: read and parse every data file under `data_dir`."""
+    keyed = {kind: _read_or_error(data_dir / name, data_dir) for kind, name in KEYED_FILES.items()}
+    single = {name: _read_or_error(data_dir / f"{name}.yaml", data_dir) for name in SINGLE_FILES}
+    folder = data_dir / "studies"
+    # Hidden files are an editor's (its lock file .#x.yaml is one), not data.
+    paths = sorted(p for p in folder.iterdir() if not p.name.startswith(".")) if folder.is_dir() else []
+    problems = [] if paths else [Problem(folder, 1, "", "no study files (*.yaml) found")]
+    studies = {path: _read_or_error(path, data_dir) if path.suffix == ".yaml" else _misnamed(path) for path in paths}
+    return DataFiles(keyed, single, studies, problems)
+
+
+def _misnamed(path: Path) -> DataError:
+    message = f"rename it {path.stem}.yaml: study files end in .yaml, and nothing else belongs in studies/"
+    return DataError([Problem(path, 1, "", message)])
+
+
+def _read_or_error(path: Path, root: Path) -> Document | DataError:
+    try:
+        return read_document(path, root)
+    except DataError as error:
+        return error
+    except FileNotFoundError:
+        return DataError([Problem(path, 1, "", "file is missing")])
 
 
 def read_document(path: Path, root: Path) -> Document:

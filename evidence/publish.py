@@ -1,211 +1,119 @@
-"""Open data and the change feed: the site's records for reuse, in standard formats.
-
-`evidence.json` holds every record, and `evidence.schema.json` is the JSON Schema
-of the same pydantic models the build validates with, generated, never written by
-hand. The comparison table is published as CSV, and the change log as Atom.
-"""
+"""Step 5, publish: build site/ from docs/ with MkDocs (or an engine that reads the
+same configuration), strictly, and swap it in whole; and the offline copy."""
 
 from __future__ import annotations
 
-import csv
+import ctypes
 import datetime as dt
-import io
-import urllib.parse
-import uuid
-from collections.abc import Mapping
-from typing import Any
-from xml.etree import ElementTree
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
 
-import orjson
-from pydantic import Field
+import yaml
 
-from evidence import schema
-from evidence.schema import (
-    Change,
-    Claim,
-    Commentary,
-    Comparison,
-    Fact,
-    GlossaryTerm,
-    Record,
-    Redirect,
-    Reference,
-    Registration,
-    SiteInfo,
-    Study,
-    TimelineEvent,
-)
-from evidence.validate import SiteData, format_number
+from evidence.check import SiteData
+from evidence.load import display_path
+from evidence.render import TEMPLATES, render_site
+from evidence.write import exchange, is_generated, staging_folder, write_pages
 
-DATA_LICENCE = "CC BY 4.0"
-DATA_LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
+ENGINES = ("mkdocs", "properdocs", "zensical")
 
 
-class Evidence(Record):
-    """Every record of the site, as published in `downloads/data/evidence.json`."""
-
-    licence: str = Field(description="Licence of the data.")
-    site: SiteInfo = Field(description="The site's name, address and bottom line.")
-    comparison: Comparison = Field(description="The comparison table, reasons and certainty ratings.")
-    changes: list[Change] = Field(description="The change log, newest first.")
-    studies: dict[schema.Slug, Study] = Field(description="Studies by id.")
-    references: dict[schema.Slug, Reference] = Field(description="References by id.")
-    registrations: dict[schema.Nct, Registration] = Field(description="Trial registrations by NCT number.")
-    commentary: dict[schema.Slug, Commentary] = Field(description="Editorials, letters and replies by id.")
-    claims: dict[schema.Slug, Claim] = Field(description="Checked claims of the source news articles by id.")
-    timeline: dict[schema.Slug, TimelineEvent] = Field(description="History events by id.")
-    glossary: dict[schema.Slug, GlossaryTerm] = Field(description="Glossary terms by id.")
-    redirects: dict[schema.Slug, Redirect] = Field(description="Old study addresses and where they went.")
-
-
-def evidence(site: SiteData) -> Evidence:
-    return Evidence(
-        licence=f"{DATA_LICENCE} ({DATA_LICENCE_URL})",
-        site=site.info,
-        comparison=site.comparison,
-        changes=site.changes,
-        studies=site.studies,
-        references=site.references,
-        registrations=site.registrations,
-        commentary=site.commentary,
-        claims=site.claims,
-        timeline=site.events,
-        glossary=site.glossary,
-        redirects=site.redirects,
-    )
+def engine_command(engine: str, config_file: Path, site_dir: Path) -> list[str]:
+    """The command that builds `config_file` into `site_dir`, strictly, with one of
+    the engines the site is tested on: MkDocs (the default), ProperDocs (the
+    continuation of MkDocs 1.x) or Zensical (Material's successor). Zensical has no
+    option for the output folder, so a config beside the real one inherits it and
+    names the folder."""
+    scripts = Path(sys.executable).parent
+    if engine == "mkdocs":  # not --quiet: that hides the warnings strict mode must fail on
+        return [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config_file), "-d", str(site_dir)]
+    if engine == "properdocs":
+        return [str(scripts / "properdocs"), "build", "--strict", "-f", str(config_file), "-d", str(site_dir)]
+    # Zensical's classic variant is Material's look, which site.css and the theme's
+    # accessibility fixes were made for (its modern one fails colour contrast).
+    settings = {"INHERIT": config_file.name, "site_dir": str(site_dir), "theme": {"variant": "classic"}}
+    inheriting = site_dir.with_name(site_dir.name + ".yml")
+    inheriting.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    return [str(scripts / "zensical"), "build", "--strict", "--clean", "-f", str(inheriting)]
 
 
-def json_text(data: Any) -> str:
-    """JSON as the downloads print it: keys sorted, two-space indent, UTF-8. orjson
-    writes what `json.dumps(indent=2, sort_keys=True, ensure_ascii=False)` would;
-    the standard library falls back to pure Python whenever it indents."""
-    return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
+def build_site(config_file: Path, content_date: dt.date, engine: str = "mkdocs") -> None:
+    """Build the site with `engine` into a staging folder, then swap it in for site/.
+
+    The build is dated by the data (SOURCE_DATE_EPOCH), not the clock, so that the
+    same data always gives the same bytes, sitemap included."""
+    root = config_file.resolve().parent
+    epoch = dt.datetime.combine(content_date, dt.time(), tzinfo=dt.UTC).timestamp()
+    with staging_folder(root, "site") as staging:
+        result = subprocess.run(
+            engine_command(engine, config_file.resolve(), staging),
+            check=False,
+            env={**os.environ, "SOURCE_DATE_EPOCH": str(int(max(epoch, 0)))},
+            preexec_fn=die_with_parent,
+        )
+        if result.returncode != 0:
+            raise MkDocsFailed(engine, result.returncode)
+        exchange(staging, root / "site")
 
 
-def json_schema() -> str:
-    """The JSON Schema of `evidence.json`, from the pydantic models."""
-    return json_text(_json_schema())
+def die_with_parent() -> None:
+    """In the MkDocs child: end when build.py ends, even by SIGKILL (Linux's
+    PR_SET_PDEATHSIG), so that no orphan goes on writing a staging folder."""
+    prctl = getattr(ctypes.CDLL(None), "prctl", None)
+    if prctl is not None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def _json_schema() -> dict[str, Any]:
-    document = Evidence.model_json_schema()
-    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    return document
+_PR_SET_PDEATHSIG = 1
 
 
-def _cell(fact: Fact[Any] | None, labels: dict[str, str] | None = None) -> str:
-    """A fact as a CSV cell: its value, or "not reported" (never left blank)."""
-    if fact is None:
-        return "not applicable"
-    if fact.value is None:
-        return "not reported"
-    if isinstance(fact.value, bool):
-        return "yes" if fact.value else "no"
-    if isinstance(fact, schema.Dose):
-        return f"{format_number(fact.value)} {fact.unit}"
-    return labels[fact.value] if labels else str(fact.value)
+class MkDocsFailed(Exception):
+    """The engine's strict build exited non-zero (it printed why)."""
 
 
-COMPARISON_COLUMNS = [
-    "study", "label", "design", "blinding", "control", "diagnosis", "alcohol_use_disorder", "key_exclusions",
-    "planned", "studied", "analysed", "naltrexone_formulation", "naltrexone_dose", "naltrexone_route",
-    "naltrexone_timing", "ketamine_dose", "ketamine_route", "ketamine_infusion_length", "ketamine_infusions",
-    "outcome_number", "outcome_role", "outcome", "outcome_time_point", "result_on_depression", "dissociation_and_other_effects",
-    "naltrexone_blunted_effect", "certainty",
-]  # fmt: skip
+class ConfigError(Exception):
+    """The MkDocs configuration could not be read."""
 
 
-class SpreadsheetSafeWriter(csv.DictWriter):  # type: ignore[type-arg]
-    """A CSV writer whose cells a spreadsheet shows and never runs: a cell that opens
-    like a formula (= + - @, tab, carriage return) gets a leading apostrophe, as
-    OWASP advises for CSV downloads."""
+def build_offline(site: SiteData, config_file: Path, docs_dir: Path, archive: Path) -> None:
+    """Build a copy of the site that works opened from the file system, and zip it.
 
-    def writerow(self, rowdict: Mapping[str, Any]) -> Any:
-        return super().writerow({key: _inert_cell(value) for key, value in rowdict.items()})
-
-
-def _inert_cell(value: Any) -> Any:
-    return f"'{value}" if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-def comparison_csv(site: SiteData) -> str:
-    """The comparison table as CSV: one row per study and outcome (every outcome the study
-    records, the registry's included), unknowns written as "not reported"."""
-    buffer = io.StringIO()
-    writer = SpreadsheetSafeWriter(buffer, COMPARISON_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for study_id, row in site.comparison.rows.items():
-        study = site.studies[study_id]
-        naltrexone = next((i for i in study.interventions if i.agent == "naltrexone"), None)
-        ketamine = next((i for i in study.interventions if i.agent == "ketamine"), None)
-        for number, outcome in enumerate(study.outcomes, 1):
-            writer.writerow({
-                "study": study_id, "label": study.label,
-                "design": _cell(study.design.type, schema.DESIGN_LABELS),
-                "blinding": _cell(study.design.blinding, schema.BLINDING_LABELS),
-                "control": _cell(study.design.control), "diagnosis": _cell(study.population.diagnosis),
-                "alcohol_use_disorder": _cell(study.population.alcohol_use_disorder),
-                "key_exclusions": _cell(study.population.exclusions),
-                "planned": _cell(study.participants.planned), "studied": _cell(study.participants.studied),
-                "analysed": _cell(study.participants.analysed),
-                "naltrexone_formulation": _cell(naltrexone.formulation if naltrexone else None),
-                "naltrexone_dose": _cell(naltrexone.dose if naltrexone else None),
-                "naltrexone_route": _cell(naltrexone.route if naltrexone else None, schema.ROUTE_LABELS),
-                "naltrexone_timing": _cell(naltrexone.timing if naltrexone else None),
-                "ketamine_dose": _cell(ketamine.dose if ketamine else None),
-                "ketamine_route": _cell(ketamine.route if ketamine else None, schema.ROUTE_LABELS),
-                "ketamine_infusion_length": _cell(ketamine.duration if ketamine else None),
-                "ketamine_infusions": _cell(ketamine.doses if ketamine else None),
-                "outcome_number": str(number), "outcome_role": schema.OUTCOME_ROLE_LABELS[outcome.role],
-                "outcome": _cell(outcome.measure), "outcome_time_point": _cell(outcome.time_point),
-                "result_on_depression": _cell(row.depression_result),
-                "dissociation_and_other_effects": _cell(row.other_effects),
-                "naltrexone_blunted_effect": _cell(study.naltrexone_effect, schema.NALTREXONE_EFFECT_SHORT),
-                "certainty": (
-                    schema.CERTAINTY_LABELS[site.comparison.certainty[row.certainty].level]
-                    if row.certainty
-                    else "not rated"
-                ),
-            })  # fmt: skip
-    return buffer.getvalue()
-
-
-ATOM = "http://www.w3.org/2005/Atom"
-
-
-def atom_feed(site: SiteData, base_url: str, page_url: str) -> str:
-    """The change log as an Atom feed, so that a teacher can subscribe to it.
-
-    Atom ids must be absolute: where the links are relative (a preview, which names no
-    host), each id is a name-based UUID of the site's title and the entry's place."""
-    ElementTree.register_namespace("", ATOM)
-
-    def identifier(link: str) -> str:
-        if urllib.parse.urlsplit(link).scheme:
-            return link
-        return uuid.uuid5(uuid.NAMESPACE_URL, f"{site.info.title}/{link}").urn
-
-    def add(parent: ElementTree.Element, tag: str, text: str | None = None, **attributes: str) -> ElementTree.Element:
-        element = ElementTree.SubElement(parent, f"{{{ATOM}}}{tag}", attributes)
-        element.text = text
-        return element
-
-    def stamp(day: dt.date) -> str:
-        return f"{day.isoformat()}T00:00:00Z"
-
-    feed = ElementTree.Element(f"{{{ATOM}}}feed")
-    add(feed, "title", f"{site.info.title}: what changed")
-    add(feed, "id", identifier(page_url))
-    add(feed, "link", href=page_url)
-    add(feed, "link", rel="self", href=base_url + "downloads/changes.atom")
-    add(feed, "updated", stamp(max((c.date for c in site.changes), default=site.last_reviewed)))
-    add(add(feed, "author"), "name", site.info.title)
-    for index, change in enumerate(site.changes):
-        entry = add(feed, "entry")
-        add(entry, "title", change.summary)
-        add(entry, "id", identifier(f"{page_url}#change-{len(site.changes) - index}"))
-        add(entry, "link", href=f"{page_url}#change-{len(site.changes) - index}")
-        add(entry, "updated", stamp(change.date))
-        add(entry, "summary", f"{change.summary} Why: {change.reason} Records: {', '.join(change.records)}.")
-    ElementTree.indent(feed)
-    return ElementTree.tostring(feed, encoding="unicode", xml_declaration=True) + "\n"
+    The pages are rendered again with file URLs (x.html), and MkDocs runs with
+    Material's offline plugin, which makes search work without a server. The zip
+    is deterministic (sorted names, timestamps from the data) and replaces the
+    target only once it is complete."""
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        shutil.copytree(docs_dir / "assets", work / "docs" / "assets", ignore=lambda d, names: [
+            n for n in names if is_generated(Path(d) / n)
+        ])  # fmt: skip
+        write_pages(render_site(site, directory_urls=False), work / "docs")
+        shutil.copytree(TEMPLATES / "theme", work / "templates" / "theme")
+        try:
+            config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+        except yaml.YAMLError as error:
+            raise ConfigError(f"{display_path(config_file)}: {error}") from None
+        config["plugins"] = [*config.get("plugins", []), "offline"]
+        config["use_directory_urls"] = False
+        # The offline plugin would load this shim from a CDN unless it is already listed.
+        config.setdefault("extra", {})["polyfills"] = ["assets/vendor/iframe-worker-shim.js"]
+        (work / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        build_site(work / "mkdocs.yml", site.last_reviewed)
+        # A zip cannot hold dates before 1980.
+        day = max(site.last_reviewed, dt.date(1980, 1, 1))
+        stamp = (day.year, day.month, day.day, 0, 0, 0)
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        partial = work / "offline.zip"
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as bundle:
+            for path in sorted((work / "site").rglob("*")):
+                if path.is_file():
+                    info = zipfile.ZipInfo(f"ketamine-naltrexone/{path.relative_to(work / 'site').as_posix()}", stamp)
+                    info.compress_type = zipfile.ZIP_DEFLATED
+                    bundle.writestr(info, path.read_bytes())
+        shutil.move(partial, archive)

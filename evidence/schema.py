@@ -12,7 +12,10 @@ exist, ...) are checked in `build.py`, which knows where each value came from.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import typing
 import urllib.parse
+from collections.abc import Iterator
 from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
@@ -949,3 +952,59 @@ RECORD_TYPES: tuple[type[BaseModel], ...] = (
     Redirect,
     Change,
 )
+
+
+# --- Walking records ---------------------------------------------------------
+
+# A place in a record: field names and list positions, outermost first.
+Loc = tuple[str | int, ...]
+
+
+def iter_facts(value: Any, loc: Loc = ()) -> Iterator[tuple[Loc, Fact[Any]]]:
+    """Every Fact inside a record, with its location."""
+    if isinstance(value, Fact):
+        yield loc, value
+    elif isinstance(value, BaseModel):
+        for name in _fields_with_records(type(value)):
+            yield from iter_facts(getattr(value, name), (*loc, name))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from iter_facts(item, (*loc, index))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from iter_facts(item, (*loc, key))
+
+
+def sources_of(record: BaseModel, extra: list[str]) -> list[str]:
+    """Reference ids a record relies on (`extra`, then its facts' sources), in order of first use."""
+    keys = dict.fromkeys(extra)
+    for _, fact in iter_facts(record):
+        if fact.source:
+            keys[fact.source] = None
+        for further in fact.also:
+            keys[further.source] = None
+    return list(keys)
+
+
+@functools.cache
+def _fields_with_records(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of a record type that can hold a Fact. Text, numbers, dates and
+    vocabularies cannot, and are not walked: the site's pages walk every record
+    several times."""
+    return tuple(name for name, field in model.model_fields.items() if _may_hold_record(field.annotation))
+
+
+def _may_hold_record(annotation: Any) -> bool:
+    arguments = typing.get_args(annotation)
+    if arguments:  # list[X], dict[K, V], X | None, Annotated[X, ...]
+        return any(_may_hold_record(argument) for argument in arguments)
+    if annotation is Any or isinstance(annotation, TypeVar):
+        return True
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def format_number(value: float | int) -> str:
+    """Numbers exactly as entered: 50.0 is shown as 50, 0.045 stays 0.045."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

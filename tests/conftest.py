@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import http.server
 import os
@@ -14,6 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from evidence import check, load, write
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_DATA = ROOT / "tests" / "fixtures" / "data"
@@ -66,9 +69,12 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _generated_only(folder: str, names: list[str]) -> list[str]:
     """Leave out generated pages when copying docs/: tests start from hand-written ones."""
-    import build
+    return [name for name in names if (Path(folder) / name).is_file() and write.is_generated(Path(folder) / name)]
 
-    return [name for name in names if (Path(folder) / name).is_file() and build.is_generated(Path(folder) / name)]
+
+def load_site(data_dir: Path, today: dt.date) -> check.SiteData:
+    """Steps 1 and 2, load and check, as build.py runs them (no SITE_URL, not a release)."""
+    return check.check_data(load.read_data(data_dir), today)
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

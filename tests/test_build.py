@@ -11,16 +11,17 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURE_DATA, GOLDEN, ROOT, snapshot
+from conftest import FIXTURE_DATA, GOLDEN, ROOT, load_site, snapshot
 
 import build
-from evidence import load, render, validate
+from evidence import load, render, schema
+from evidence.render import environment
 
 BROKEN = ROOT / "tests" / "broken"
 
 
 def render_fixture() -> dict[str, str]:
-    return render.render_site(validate.load_site(FIXTURE_DATA, dt.date(2026, 1, 1)))
+    return render.render_site(load_site(FIXTURE_DATA, dt.date(2026, 1, 1)))
 
 
 @pytest.mark.parametrize("page", sorted(render_fixture()))
@@ -185,12 +186,12 @@ def test_oversized_file_is_refused(project: Path, capsys: pytest.CaptureFixture[
 )
 def test_data_text_is_escaped_for_markdown_and_html(text: str, shown: str) -> None:
     """Free text from data can never become markup, links, template code or a new block."""
-    assert render.escape_text(text) == shown
+    assert environment.escape_text(text) == shown
 
 
 def test_template_values_are_escaped_unless_marked_safe() -> None:
     """Every {{ value }} in a template is escaped by default (StrictUndefined, finalize)."""
-    env = render.make_environment()
+    env = environment.make_environment()
     assert env.from_string("{{ x }}").render(x="<b>*hi*</b>") == "&#60;b&#62;&#42;hi&#42;&#60;/b&#62;"
     with pytest.raises(Exception, match="undefined"):
         env.from_string("{{ missing }}").render()
@@ -198,10 +199,10 @@ def test_template_values_are_escaped_unless_marked_safe() -> None:
 
 def test_numbers_are_shown_as_entered() -> None:
     """Doses are never rounded: 0.045 stays 0.045 and 50.0 reads as 50."""
-    assert [validate.format_number(v) for v in (0.045, 50.0, 0.5, 380)] == ["0.045", "50", "0.5", "380"]
+    assert [schema.format_number(v) for v in (0.045, 50.0, 0.5, 380)] == ["0.045", "50", "0.5", "380"]
 
 
 def test_real_data_is_valid() -> None:
     """The site's own data passes validation."""
-    site = validate.load_site(ROOT / "data", dt.date.today())
+    site = load_site(ROOT / "data", dt.date.today())
     assert {"williams-2018", "yoon-2019"} <= set(site.studies)

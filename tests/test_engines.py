@@ -21,13 +21,14 @@ from test_site import broken_links
 from test_urls import assert_old_address_lands_on_the_new_page, renamed_fixture, resolves
 
 import build
+from evidence import publish
 
-OTHER_ENGINES = [engine for engine in build.ENGINES if engine != "mkdocs"]
+OTHER_ENGINES = [engine for engine in publish.ENGINES if engine != "mkdocs"]
 PAGE_TYPES = ["", "studies/", "studies/williams-2018/", "comparison/", "news/", "history/", "glossary/",
               "citations/", "registrations/", "changes/", "about/"]  # fmt: skip
 
 
-@pytest.fixture(scope="session", params=build.ENGINES)
+@pytest.fixture(scope="session", params=publish.ENGINES)
 def engine(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 

@@ -21,6 +21,7 @@ from test_site import fetch as page_text
 from test_site import free_port, wait_for
 
 import build
+from evidence import write
 
 STUDY = "data/studies/fixture-trial.yaml"
 
@@ -48,8 +49,8 @@ def make_new_version(folder: Path) -> None:
 
 def debris(folder: Path) -> list[str]:
     """What a killed build may leave: staging folders beside docs/ and temporary files in it."""
-    staging = [path.name for path in folder.glob(f"{build.STAGING_PREFIX}*")]
-    return staging + [path.name for path in (folder / "docs").rglob(f"{build.TEMP_PREFIX}*")]
+    staging = [path.name for path in folder.glob(f"{write.STAGING_PREFIX}*")]
+    return staging + [path.name for path in (folder / "docs").rglob(f"{write.TEMP_PREFIX}*")]
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +129,7 @@ def test_a_failing_disk_gives_a_plain_message_and_changes_nothing(
     make_new_version(project)
     before = snapshot(project / "docs")
     written = []
-    real = build._write_atomically
+    real = write._write_atomically
 
     def failing(target: Path, data: bytes) -> None:
         if len(written) == 2:
@@ -136,7 +137,7 @@ def test_a_failing_disk_gives_a_plain_message_and_changes_nothing(
         written.append(target)
         real(target, data)
 
-    monkeypatch.setattr(build, "_write_atomically", failing)
+    monkeypatch.setattr(write, "_write_atomically", failing)
     capsys.readouterr()
     assert build.main(["--data", "data", "--docs", "docs"]) == 1
     err = capsys.readouterr().err

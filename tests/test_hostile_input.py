@@ -21,13 +21,13 @@ from pathlib import Path
 import bibtexparser
 import pytest
 import rispy
-from conftest import FIXTURE_DATA, ROOT, snapshot
+from conftest import FIXTURE_DATA, ROOT, load_site, snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_robustness import load_or_report
 
 import build
-from evidence import render, validate
+from evidence import render
 
 STUDY = "data/studies/fixture-trial.yaml"
 
@@ -223,7 +223,7 @@ def test_identifiers_with_every_allowed_punctuation_mark_read_literally(project:
     text = text.replace("doi: 10.1234/fixture.2020.1", f"doi: '{doi}'")
     text = text.replace("  seen_in: the article's text\n", f"  seen_in: the article's text\n  url: '{url}'\n", 1)
     references.write_text(text)
-    pages = render.render_site(validate.load_site(project / "data", dt.date(2026, 1, 1)))
+    pages = render.render_site(load_site(project / "data", dt.date(2026, 1, 1)))
     import markdown  # the same Markdown MkDocs runs, with the site's extensions
 
     converter = markdown.Markdown(extensions=["attr_list", "md_in_html", "tables", "admonition"])
@@ -250,13 +250,13 @@ def test_formulas_in_data_reach_the_csv_as_text(project: Path) -> None:
     text = study.read_text()
     assert "label: " in text
     study.write_text(re.sub(r"^label: .*$", f"label: '{FORMULAS[0]}'", text, count=1, flags=re.M))
-    site = validate.load_site(project / "data", dt.date(2026, 1, 1))
-    from evidence import publish
+    site = load_site(project / "data", dt.date(2026, 1, 1))
+    from evidence.render import downloads
 
-    rows = list(csv.DictReader(io.StringIO(publish.comparison_csv(site))))
+    rows = list(csv.DictReader(io.StringIO(downloads.comparison_csv(site))))
     assert rows[0]["label"] == "'" + FORMULAS[0]
     for value in FORMULAS:
-        assert publish._inert_cell(value) == "'" + value
+        assert downloads._inert_cell(value) == "'" + value
     for row in rows:
         assert all(cell[:1] not in "=+-@" for cell in row.values())
 
@@ -266,10 +266,10 @@ def test_a_title_with_line_breaks_is_one_ris_record(project: Path) -> None:
     references = project / "data" / "references.yaml"
     forged = "title: |-\n    First line\n    ER  - \n    TY  - JOUR\n    TI  - Forged\n"
     references.write_text(references.read_text().replace("title: A Fixture Trial of Drug Pairs\n", forged, 1))
-    pages = render.render_site(validate.load_site(project / "data", dt.date(2026, 1, 1)))
+    pages = render.render_site(load_site(project / "data", dt.date(2026, 1, 1)))
     ris = pages["downloads/references.ris"]
     records = rispy.loads(ris)
-    site = validate.load_site(project / "data", dt.date(2026, 1, 1))
+    site = load_site(project / "data", dt.date(2026, 1, 1))
     assert len(records) == len(site.references)
     titles = [record.get("title") or record.get("primary_title") for record in records]
     assert "First line ER - TY - JOUR TI - Forged" in titles
@@ -280,7 +280,7 @@ def test_a_lone_brace_in_a_title_is_valid_bibtex(project: Path) -> None:
     references = project / "data" / "references.yaml"
     text = references.read_text().replace("A Fixture Trial of Drug Pairs", "A {Fixture Trial", 1)
     references.write_text(text.replace("{family: Tester, given: Ada B.}", "{family: 'O}Tester', given: Ada B.}", 1))
-    pages = render.render_site(validate.load_site(project / "data", dt.date(2026, 1, 1)))
+    pages = render.render_site(load_site(project / "data", dt.date(2026, 1, 1)))
     library = bibtexparser.parse_string(pages["downloads/references.bib"])
     assert library.failed_blocks == []
     titles = [entry.fields_dict["title"].value for entry in library.entries]
@@ -427,7 +427,7 @@ def test_corporate_authors_and_commas_read_back_from_bibtex(project: Path) -> No
         "{family: Tester, given: Ada B.}", "{family: Substance Abuse and Mental Health Services Administration}", 1
     )
     references.write_text(text.replace("{family: Checker, given: Carl}", "{family: 'Checker, Jr', given: Carl}", 1))
-    pages = render.render_site(validate.load_site(project / "data", dt.date(2026, 1, 1)))
+    pages = render.render_site(load_site(project / "data", dt.date(2026, 1, 1)))
     library = pybtex.database.parse_string(pages["downloads/references.bib"], "bibtex")
     people = [str(person) for person in library.entries["fixture-paper"].persons["author"]]
     assert people[:2] == ["{Substance Abuse and Mental Health Services Administration}", "{Checker, Jr}, Carl"]
@@ -442,6 +442,6 @@ def test_ctrl_c_is_a_message_not_a_traceback(
     def interrupted(*_: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(build, "rebuild", interrupted)
+    monkeypatch.setattr(build, "build", interrupted)
     assert build.main(["--data", "data", "--docs", "docs"]) == 130
     assert capsys.readouterr().err.startswith("build.py: interrupted")

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from conftest import ROOT, copy_sources
 
-from evidence import publish
+from evidence.render import downloads
 
 DATA = ROOT / "data"
 CHANGES = yaml.safe_load((DATA / "changes.yaml").read_text(encoding="utf-8"))
@@ -38,7 +38,7 @@ def test_published_json_validates_against_the_published_schema(site: Path) -> No
 def test_published_schema_is_generated_from_the_build_schema(site: Path) -> None:
     """The published JSON Schema is exactly what the build's pydantic models generate."""
     published = (site / "downloads" / "data" / "evidence.schema.json").read_text(encoding="utf-8")
-    assert published == publish.json_schema()
+    assert published == downloads.json_schema()
 
 
 def test_a_record_the_schema_rejects_fails_json_schema_validation(site: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import RELEASE_URL, build_site, copy_sources
 
-from evidence.render import PLACEHOLDER_HOST
+from evidence.check import PLACEHOLDER_HOST
 
 SKIP = {"script", "style", "code", "pre", "template", "noscript", "svg"}
 BLOCKS = {"p", "li", "td", "th", "dd", "dt", "figcaption", "blockquote", "h1", "h2", "h3", "h4", "caption", "div"}
@@ -235,10 +235,9 @@ def test_every_work_has_one_label_and_no_two_works_share_one() -> None:
     """Labels are derived once from the references: distinct for distinct works, and the Yoon letter is always its full name."""
     import datetime as dt
 
-    from conftest import ROOT
+    from conftest import ROOT, load_site
 
-    from evidence.render import citation_order, reference_labels
-    from evidence.validate import load_site
+    from evidence.views import citation_order, reference_labels
 
     site = load_site(ROOT / "data", dt.date.today())
     labels = reference_labels(site.references, citation_order(site))
@@ -269,7 +268,7 @@ def test_sources_lists_are_numbered_in_order(site: Path) -> None:
 
 def test_every_list_of_studies_says_how_it_is_ordered(site: Path) -> None:
     """Home, Studies and Comparison list the studies in one order, and each says which."""
-    from evidence.render import STUDY_ORDER
+    from evidence.views import STUDY_ORDER
 
     texts = {
         page: (site / page).read_text(encoding="utf-8")

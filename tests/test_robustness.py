@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import FIXTURE_DATA, build_site, copy_sources, snapshot
+from conftest import FIXTURE_DATA, build_site, copy_sources, load_site, snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evidence import load, render, schema, validate
+from evidence import load, render, schema
 
 # --- Integrity of the built site ------------------------------------------------
 
@@ -136,7 +136,7 @@ def load_or_report(files: dict[str, bytes], *, render_too: bool = False) -> None
             (data / name).write_bytes(content)
         problems: list[Any] = []
         try:
-            site = validate.load_site(data, dt.date(2026, 1, 1))
+            site = load_site(data, dt.date(2026, 1, 1))
             if render_too:
                 render.render_site(site)
         except load.DataError as error:

@@ -14,9 +14,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, build_site, copy_sources
+from conftest import ROOT, build_site, copy_sources, load_site
 
-from evidence import pages, render, schema, validate
+from evidence import render, schema
+from evidence.render import environment, pages
 
 
 class PageParser(HTMLParser):
@@ -152,13 +153,13 @@ def test_broken_anchor_fails_the_strict_build(tmp_path: Path) -> None:
 
 def test_every_schema_field_is_documented() -> None:
     """Every field of every record type has a description, shown on the data-dictionary page."""
-    site = validate.load_site(ROOT / "data", dt.date.today())
-    page = pages.render_data_dictionary(render.make_environment(site), site)["about/data-dictionary.md"].text
+    site = load_site(ROOT / "data", dt.date.today())
+    page = pages.render_data_dictionary(environment.make_environment(site), site)["about/data-dictionary.md"].text
     for model in schema.RECORD_TYPES:
         assert model.__doc__, model
         for name, field in model.model_fields.items():
             assert field.description, f"{model.__name__}.{name} has no description"
-            shown = "_<wbr>".join(render.escape_text(part) for part in name.split("_"))
+            shown = "_<wbr>".join(environment.escape_text(part) for part in name.split("_"))
             assert f'<code class="field-name">{shown}</code>' in page
 
 
@@ -170,7 +171,7 @@ def test_every_vocabulary_value_has_a_label() -> None:
 
 def test_every_generated_page_is_ignored_by_git() -> None:
     """Generated pages are never committed: each one is covered by .gitignore."""
-    pages = render.render_site(validate.load_site(ROOT / "data", dt.date.today()))
+    pages = render.render_site(load_site(ROOT / "data", dt.date.today()))
     paths = [f"docs/{page}" for page in pages]
     result = subprocess.run(
         ["git", "check-ignore", "--no-index", *paths], cwd=ROOT, capture_output=True, text=True, check=False

@@ -6,6 +6,7 @@ a study is always studies/<id>.md, served at studies/<id>/."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -17,21 +18,25 @@ from markupsafe import Markup
 from pydantic import BaseModel
 
 from evidence import schema
-from evidence.render import (
-    SIZE_STAGES,
-    STUDY_ORDER,
-    Page,
-    escape_text,
-    is_preview,
-    ordered_studies,
-    render_page,
-    render_pages,
-    site_url,
-    sources_of,
-    year_of,
-)
-from evidence.schema import Fact, Reference
-from evidence.validate import SiteData
+from evidence.check import SiteData
+from evidence.render.downloads import COMPARISON_COLUMNS, DATA_LICENCE, DATA_LICENCE_URL
+from evidence.render.environment import SIZE_STAGES, escape_text, render_page, render_pages
+from evidence.schema import Fact, Reference, sources_of
+from evidence.views import STUDY_ORDER, ordered_studies, year_of
+
+
+@dataclasses.dataclass(frozen=True)
+class Page:
+    """A rendered page and what its head and "cite this page" box need."""
+
+    text: str
+    title: str
+    description: str
+    reviewed: dt.date
+    work: str | None = None  # the reference a study page summarises
+    cites: tuple[str, ...] = ()
+    hide: tuple[str, ...] = ()
+    redirect: str | None = None  # for an old address: the page it moved to (a source path)
 
 
 def render_home(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
@@ -139,20 +144,12 @@ def render_history(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
     return {"history.md": site_page(env, site, "history.md", "History", description, sources, events=events)}
 
 
-def render_glossary(env: jinja2.Environment, site: SiteData) -> dict[str, Page | str]:
-    """The glossary page, and the term list the tooltip script reads on every page."""
+def render_glossary(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
+    """The glossary page (its terms also go to the tooltip script: downloads.glossary_script)."""
     terms = sorted(site.glossary.items(), key=lambda item: item[1].term.lower())
-    tooltip_terms = [
-        {"id": key, "term": term.term, "matches": term.matches, "definition": " ".join(term.definition.split())}
-        for key, term in terms
-    ]
-    script = "window.GLOSSARY_TERMS = " + json.dumps(tooltip_terms, indent=1, ensure_ascii=True) + ";\n"
     sources = [key for _, term in terms for key in term.sources]
     description = "Plain-language explanations of the terms used on this site."
-    return {
-        "glossary.md": site_page(env, site, "glossary.md", "Glossary", description, sources, terms=terms),
-        "assets/glossary-terms.js": script,
-    }
+    return {"glossary.md": site_page(env, site, "glossary.md", "Glossary", description, sources, terms=terms)}
 
 
 def render_registrations(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
@@ -254,57 +251,30 @@ def _yes_no(fact: Fact[bool]) -> str:
     return "unknown" if fact.value is None else ("yes" if fact.value else "no")
 
 
-def render_citations(env: jinja2.Environment, site: SiteData) -> dict[str, Page | str]:
-    """The citations page, and BibTeX, RIS and CSL-JSON for the site and for each study."""
-    from evidence import cite
-
+def render_citations(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
+    """The citations page (its BibTeX, RIS and CSL-JSON: downloads.citation_exports)."""
     keys = list(site.references)
-    items = {key: cite.csl_item(key, site.references[key]) for key in keys}
-    bibtex = cite.bibtex_entries(items.values())
-    files: dict[str, Page | str] = dict(cite.exports(list(items.values()), "downloads", bibtex))
-    for study in site.studies.values():
-        study_items = [items[key] for key in site.study_sources[study.id]]
-        files.update(cite.exports(study_items, f"downloads/studies/{study.id}", bibtex))
     text = render_page(env, "citations.md.j2", "citations.md", site=site, keys=keys)
     description = (
         "Every reference the site rests on, numbered and formatted in AMA style, with BibTeX, RIS and CSL-JSON."
     )
-    files["citations.md"] = Page(text, "Citations", description, site.last_reviewed, None, tuple(keys))
-    return files
+    return {"citations.md": Page(text, "Citations", description, site.last_reviewed, None, tuple(keys))}
 
 
-def render_changes(env: jinja2.Environment, site: SiteData) -> dict[str, Page | str]:
-    """The change log as a page and as an Atom feed."""
-    from evidence.publish import atom_feed
-
-    # A preview names no host: its feed links are relative to the feed file itself.
-    base = "../" if is_preview(site) else site_url(site)
+def render_changes(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
+    """The change log (also an Atom feed: downloads.change_feed)."""
     numbered = [(len(site.changes) - index, change) for index, change in enumerate(site.changes)]
     text = render_page(env, "changes.md.j2", "changes.md", site=site, changes=numbered)
     description = "What changed on this site, when and why; also as an Atom feed."
-    return {
-        "changes.md": Page(text, "What changed", description, site.last_reviewed),
-        "downloads/changes.atom": atom_feed(site, base, base + "changes/"),
-    }
+    return {"changes.md": Page(text, "What changed", description, site.last_reviewed)}
 
 
-def render_data(env: jinja2.Environment, site: SiteData) -> dict[str, Page | str]:
-    """The Data page and the open data: every record as JSON, its JSON Schema, the comparison as CSV."""
-    from evidence import publish
-
-    evidence = publish.evidence(site).model_dump(mode="json")
-    files: dict[str, Page | str] = {
-        "downloads/data/evidence.json": publish.json_text(evidence),
-        "downloads/data/evidence.schema.json": publish.json_schema(),
-        "downloads/data/comparison.csv": publish.comparison_csv(site),
-    }
-    for study_id, study in evidence["studies"].items():
-        files[f"downloads/data/studies/{study_id}.json"] = publish.json_text(study)
-    text = render_page(env, "data.md.j2", "about/data.md", site=site, licence=publish.DATA_LICENCE,
-                       licence_url=publish.DATA_LICENCE_URL, studies=ordered_studies(site))  # fmt: skip
+def render_data(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
+    """The Data page (the open data itself: downloads.open_data)."""
+    text = render_page(env, "data.md.j2", "about/data.md", site=site, licence=DATA_LICENCE,
+                       licence_url=DATA_LICENCE_URL, studies=ordered_studies(site))  # fmt: skip
     description = "The site's data for reuse: JSON, JSON Schema and CSV, and their licence."
-    files["about/data.md"] = Page(text, "Open data", description, site.last_reviewed)
-    return files
+    return {"about/data.md": Page(text, "Open data", description, site.last_reviewed)}
 
 
 def render_redirects(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
@@ -411,8 +381,6 @@ def render_provenance_legend(env: jinja2.Environment, site: SiteData) -> dict[st
 
 
 def render_data_dictionary(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
-    from evidence.publish import COMPARISON_COLUMNS
-
     text = render_page(
         env,
         "data-dictionary.md.j2",
@@ -471,7 +439,7 @@ def _describe_annotation(annotation: Any) -> str:
     return names.get(annotation, str(annotation))
 
 
-PageRenderer = typing.Callable[[jinja2.Environment, SiteData], dict[str, Any]]
+PageRenderer = typing.Callable[[jinja2.Environment, SiteData], dict[str, Page]]
 
 PAGE_RENDERERS: tuple[PageRenderer, ...] = (
     render_home,
