@@ -22,9 +22,10 @@ release: $(INSTALLED)  ## build site/ for publishing: refuses the placeholder ad
 offline: $(INSTALLED)  ## write site-offline.zip, a copy of the site that works from the file system
 	$(BIN)/python build.py --offline site-offline.zip
 
-test: $(INSTALLED) $(CHROMIUM) $(AXE)  ## lint, then every test (browser tests use Debian's Chromium)
+test: $(INSTALLED) $(CHROMIUM) $(AXE)  ## lint and type-check, then every test (browser tests use Debian's Chromium)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 bench: $(INSTALLED) $(CHROMIUM) $(AXE)  ## measure the build at 10, 100 and 1,000 studies, and Lighthouse scores

@@ -41,7 +41,8 @@ import watchfiles
 from evidence.check import SiteData, check_data
 from evidence.load import DataError, display_path, read_data
 from evidence.publish import ENGINES, ConfigError, MkDocsFailed, build_offline, build_site, die_with_parent
-from evidence.render import TEMPLATES, RenderError, render_site
+from evidence.render import RenderError, render_site
+from evidence.render.environment import TEMPLATES
 from evidence.write import BuildBusy, WriteClash, write_docs, write_pages
 
 ROOT = Path(__file__).resolve().parent

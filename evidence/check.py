@@ -184,9 +184,9 @@ def _model_in(annotation: Any) -> Any:
 def validate_value(document: Document, target: type[BaseModel] | TypeAdapter[Any], data: Any, prefix: Loc = ()) -> Any:
     """Validate data found at `prefix` in a document against a record type or a
     type adapter, raising DataError located to its lines."""
-    model = target if isinstance(target, type) else None
+    model = None if isinstance(target, TypeAdapter) else target
     try:
-        return model.model_validate(data) if model else target.validate_python(data)
+        return target.validate_python(data) if isinstance(target, TypeAdapter) else target.model_validate(data)
     except ValidationError as error:
         problems = []
         for item in error.errors():
@@ -239,9 +239,23 @@ def check_data(files: DataFiles, today: dt.date, *, site_url: str | None = None,
     info: SiteInfo = single["site"]
     url = (None if override_problems else site_url) or info.url
     url = url if url.endswith("/") else url + "/"
-    site = SiteData(info, single["comparison"], single["changes"].root, single["methods"], studies,
-                    *(loaded[kind] for kind in KEYED_RECORDS), documents=documents, url=url,
-                    preview=urllib.parse.urlsplit(url).hostname == PLACEHOLDER_HOST)  # fmt: skip
+    site = SiteData(
+        info=info,
+        comparison=single["comparison"],
+        changes=single["changes"].root,
+        methods=single["methods"],
+        studies=studies,
+        references=loaded["reference"],
+        registrations=loaded["registration"],
+        commentary=loaded["commentary"],
+        claims=loaded["claim"],
+        events=loaded["event"],
+        glossary=loaded["term"],
+        redirects=loaded["redirect"],
+        documents=documents,
+        url=url,
+        preview=urllib.parse.urlsplit(url).hostname == PLACEHOLDER_HOST,
+    )
     problems += check_site(site, today, known)
     problems += check_reserved_redirects(site)
     problems += check_glossary_anchors(site)
@@ -298,14 +312,14 @@ def _check_studies(
     reported a second time: the study is known by its id or, if the file cannot be
     read, by its file name."""
     studies: dict[str, Study] = {}
-    known["study"] = set()
+    known["study"] = study_ids = set()
     for path, document in files.items():
-        known["study"].add(path.stem)
+        study_ids.add(path.stem)
         if isinstance(document, DataError):
             problems.extend(document.problems)
             continue
         if isinstance(document.data, dict) and isinstance(document.data.get("id"), str):
-            known["study"].add(document.data["id"])
+            study_ids.add(document.data["id"])
         try:
             study: Study = validate_value(document, Study, document.data)
         except DataError as error:
@@ -634,8 +648,8 @@ class _CrossCheck:
         for key, rating in comparison.certainty.items():
             self.problems.extend(_check_certainty(document, key, rating, self.link, self.site.studies))
             for study_id in rating.studies:
-                row = comparison.rows.get(study_id)
-                if row is not None and row.certainty != key:
+                rated = comparison.rows.get(study_id)
+                if rated is not None and rated.certainty != key:
                     self.problems.append(
                         document.problem(
                             ("rows", study_id, "certainty"),
@@ -682,7 +696,7 @@ def _check_certainty(
     for index, consideration in enumerate(rating.considerations):
         for number, study_id in enumerate(consideration.studies):
             link(document, (*loc, "considerations", index, "studies", number), "study", study_id)
-    judged_domains = [judged.domain for judged in rating.domains]
+    judged_domains: list[str] = [judged.domain for judged in rating.domains]
     for domain in schema.GRADE_DOMAIN_LABELS:
         if judged_domains.count(domain) != 1:
             yield document.problem(

@@ -218,7 +218,7 @@ _BIBTEX = BibtexWriter()
 RIS_TYPES = {"article-journal": "JOUR", "webpage": "ELEC"}
 
 
-class _UnnumberedRisWriter(rispy.RisWriter):
+class _UnnumberedRisWriter(rispy.RisWriter):  # type: ignore[misc]  # rispy ships no types
     """rispy writes a line "1." before each record; RIS has no such line, and readers show it."""
 
     def _format_reference(self, ref: dict[str, Any], count: int, n: int) -> Any:
@@ -270,7 +270,8 @@ def _bibtex_entry(item: dict[str, Any]) -> str:
     if persons["author"] and "Author list incomplete" in item.get("note", ""):
         persons["author"].append(Person("others"))  # BibTeX's own "and others"
     entry = Entry(BIBTEX_TYPES[item["type"]], fields=fields, persons=persons)
-    return _BIBTEX.to_string(BibliographyData({item["id"]: entry}))
+    text: str = _BIBTEX.to_string(BibliographyData({item["id"]: entry}))
+    return text
 
 
 def _one_line(value: Any) -> Any:
@@ -313,7 +314,8 @@ def to_ris(items: Iterable[dict[str, Any]]) -> str:
             if end:
                 record["end_page"] = end
         records.append(record)
-    return rispy.dumps(records, implementation=_UnnumberedRisWriter)
+    text: str = rispy.dumps(records, implementation=_UnnumberedRisWriter)
+    return text
 
 
 def exports(items: list[dict[str, Any]], folder: str, bibtex: Mapping[str, str]) -> dict[str, str]:
@@ -338,7 +340,8 @@ def escaped_item(item: dict[str, Any], escape: Any) -> dict[str, Any]:
             return [walk(v) for v in value]
         return escape(value) if isinstance(value, str) and key not in {"id", "type"} else value
 
-    return walk(item)
+    escaped: dict[str, Any] = walk(item)
+    return escaped
 
 
 def numbering(order: Iterable[str], known: Mapping[str, Reference]) -> dict[str, int]:

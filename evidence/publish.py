@@ -18,7 +18,8 @@ import yaml
 
 from evidence.check import SiteData
 from evidence.load import display_path
-from evidence.render import TEMPLATES, render_site
+from evidence.render import render_site
+from evidence.render.environment import TEMPLATES
 from evidence.write import exchange, is_generated, staging_folder, write_pages
 
 ENGINES = ("mkdocs", "properdocs", "zensical")

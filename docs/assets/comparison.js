@@ -3,6 +3,10 @@
 // keep their ids (compare-<study>), so a link to a row works in any order and under
 // any filter that shows it. Filters are described by the table's data-filters
 // attribute, which lists only the options some row has.
+// Written here, not taken from a library: sorting by each cell's data-sort value
+// is a few lines, and the filters, the row count and the sort state announced to
+// screen readers (aria-sort) must agree; tablesort (which Material's docs suggest)
+// sorts only, and would be one more vendored file to keep current.
 (function () {
   "use strict";
 

@@ -5,6 +5,9 @@
 // there the link is the address the page was opened at. Feedback shows beside the
 // button pressed, and is announced to screen readers. Without JavaScript none of
 // the buttons appear.
+// Not Material's clipboard helper (data-clipboard-text): it copies text fixed at
+// build time, and a preview has no permanent address to fix there; and it
+// confirms in a toast at the foot of the screen, away from the button pressed.
 (function () {
   "use strict";
 

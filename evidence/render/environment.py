@@ -99,25 +99,7 @@ def make_environment(site: SiteData | None = None, *, directory_urls: bool = Tru
         study_order=STUDY_ORDER,
     )
     if site is not None:
-        numbers = cite.numbering(citation_order(site), site.references)
-        ordered = sorted(site.references, key=numbers.__getitem__)
-        items = [cite.escaped_item(ama_item(key, site.references[key]), escape_inline) for key in ordered]
-        entries = [
-            linked_doi(cite.finish_ama(entry, site.references[key]), site.references[key])
-            for key, entry in zip(ordered, cite.format_bibliography(items, cite.AMA, as_html=True), strict=True)
-        ]
-        labels = reference_labels(site.references, citation_order(site))
-        by_reference = {id(reference): labels[key] for key, reference in site.references.items()}
-        env.filters["short_name"] = lambda reference: by_reference.get(id(reference)) or short_name(reference)
-        env.globals.update(
-            reference_labels=labels,
-            site_title=site.info.title,
-            citation_numbers=numbers,
-            citation_html={
-                key: Markup(f'<span class="reference">{markdown_safe_html(entry)}</span>')
-                for key, entry in zip(ordered, entries, strict=True)
-            },
-        )
+        add_citations(env, site)
     env.tests["says_more"] = says_more
     env.filters.setdefault("short_name", short_name)
     env.filters.update(
@@ -132,11 +114,6 @@ def make_environment(site: SiteData | None = None, *, directory_urls: bool = Tru
         break_after_underscores=lambda name: Markup("_<wbr>".join(escape_text(part) for part in str(name).split("_"))),
     )
     return env
-
-
-def ama_item(key: str, reference: Reference) -> dict[str, Any]:
-    """The CSL item to format in AMA style (cite.ama_item)."""
-    return cite.ama_item(key, reference)
 
 
 # The stage a study's "how many" names first: the people its result rests on.
@@ -247,3 +224,26 @@ def markdown_safe_html(fragment: str) -> str:
     """citeproc's HTML, with Markdown's special characters in its text made inert."""
     parts = re.split(r"(<[^>]+>)", fragment)
     return "".join(part if part.startswith("<") else part.translate(_MARKDOWN_ONLY) for part in parts)
+
+
+def add_citations(env: jinja2.Environment, site: SiteData) -> None:
+    """The site-wide citation numbers, labels and formatted AMA entries, formatted once."""
+    numbers = cite.numbering(citation_order(site), site.references)
+    ordered = sorted(site.references, key=numbers.__getitem__)
+    items = [cite.escaped_item(cite.ama_item(key, site.references[key]), escape_inline) for key in ordered]
+    entries = [
+        linked_doi(cite.finish_ama(entry, site.references[key]), site.references[key])
+        for key, entry in zip(ordered, cite.format_bibliography(items, cite.AMA, as_html=True), strict=True)
+    ]
+    labels = reference_labels(site.references, citation_order(site))
+    by_reference = {id(reference): labels[key] for key, reference in site.references.items()}
+    env.filters["short_name"] = lambda reference: by_reference.get(id(reference)) or short_name(reference)
+    env.globals.update(
+        reference_labels=labels,
+        site_title=site.info.title,
+        citation_numbers=numbers,
+        citation_html={
+            key: Markup(f'<span class="reference">{markdown_safe_html(entry)}</span>')
+            for key, entry in zip(ordered, entries, strict=True)
+        },
+    )

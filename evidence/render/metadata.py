@@ -125,7 +125,7 @@ def front_matter(pages: dict[str, Page], site: SiteData, directory_urls: bool) -
     ]  # fmt: skip
     ama = cite.format_bibliography(items, cite.AMA, as_html=False)
     apa = cite.format_bibliography(items, cite.APA, as_html=False)
-    bibtex = cite.bibtex_entries({**item, "id": _page_key(item["id"])} for item in items)
+    bibtex = cite.bibtex_entries({**item, "id": _page_key(path)} for path, item in zip(pages, items, strict=True))
     matter: dict[str, dict[str, Any]] = {}
     for (path, page), ama_text, apa_text in zip(pages.items(), ama, apa, strict=True):
         if page.redirect:
@@ -186,4 +186,5 @@ def render_config(site: SiteData, pages: dict[str, Page]) -> str:
     moved = sorted(path for path, page in pages.items() if page.redirect)
     if moved:  # old addresses stay reachable but out of the navigation
         config["not_in_nav"] = "".join(f"/{path}\n" for path in moved)
-    return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+    text: str = yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+    return text

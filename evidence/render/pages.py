@@ -22,7 +22,7 @@ from evidence.check import SiteData
 from evidence.render.downloads import COMPARISON_COLUMNS, DATA_LICENCE, DATA_LICENCE_URL
 from evidence.render.environment import SIZE_STAGES, escape_text, render_page, render_pages
 from evidence.schema import Fact, Reference, sources_of
-from evidence.views import STUDY_ORDER, ordered_studies, year_of
+from evidence.views import STUDY_ORDER, ordered_studies
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,54 +50,61 @@ def render_study_list(env: jinja2.Environment, site: SiteData) -> dict[str, Page
     return {"studies/index.md": Page(text, "Studies", "Every study the site covers.", site.last_reviewed)}
 
 
-def render_study_pages(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
-    pages = {}
-    ordered = ordered_studies(site)
-    commentary_of: dict[str, dict[str, Any]] = {}
+@dataclasses.dataclass(frozen=True)
+class StudyLinks:
+    """What points at each study, grouped once for all study pages."""
+
+    commentary: dict[str, dict[str, schema.Commentary]]
+    children: dict[str, list[schema.Study]]
+    claims: dict[str, dict[str, schema.Claim]]
+    changes: dict[str, list[tuple[int, schema.Change]]]  # by record, e.g. "studies/x", numbered newest first
+
+
+def study_links(site: SiteData) -> StudyLinks:
+    links = StudyLinks({}, {}, {}, {})
     for key, item in site.commentary.items():
         for study_id in item.discusses:
-            commentary_of.setdefault(study_id, {})[key] = item
-    children_of: dict[str, list[schema.Study]] = {}
-    for child in ordered:
-        children_of.setdefault(child.parent or "", []).append(child)
-    claims_of: dict[str, dict[str, schema.Claim]] = {}
+            links.commentary.setdefault(study_id, {})[key] = item
+    for child in ordered_studies(site):
+        links.children.setdefault(child.parent or "", []).append(child)
     for key, claim in site.claims.items():
-        claims_of.setdefault(claim.study or "", {})[key] = claim
-    changes_of: dict[str, list[tuple[int, schema.Change]]] = {}
+        links.claims.setdefault(claim.study or "", {})[key] = claim
     for i, change in enumerate(site.changes):
         for record in dict.fromkeys(change.records):
-            changes_of.setdefault(record, []).append((len(site.changes) - i, change))
-    # A study page is given only what it shows, never the whole site.
-    contexts = []
-    for study in site.studies.values():
-        path = f"studies/{study.id}.md"
-        registration = site.registrations.get(study.registration.value or "")
-        commentary = commentary_of.get(study.id, {})
-        sources = site.study_sources[study.id]
-        claims = claims_of.get(study.id, {})
-        replied_to = {
-            item.responds_to: site.commentary[item.responds_to].reference
-            for item in commentary.values()
-            if item.responds_to
-        }
-        context = {
-            "study": study,
-            "registration": registration,
-            "parent": site.studies.get(study.parent or ""),
-            "children": children_of.get(study.id, []),
-            "commentary": commentary,
-            "claims": claims,
-            "changes": changes_of.get(f"studies/{study.id}", []),
-            "sources": references_of(site, sources),
-            "references": {
-                key: site.references[key]
-                for key in [*sources, *replied_to.values(), *(claim.article for claim in claims.values())]
-            },
-            "replied_to": replied_to,
-        }
-        contexts.append((path, context))
-    texts = render_pages(env, "study.md.j2", contexts)
-    for study, text in zip(site.studies.values(), texts, strict=True):
+            links.changes.setdefault(record, []).append((len(site.changes) - i, change))
+    return links
+
+
+def study_context(site: SiteData, study: schema.Study, links: StudyLinks) -> dict[str, Any]:
+    """What a study page shows, and nothing else of the site."""
+    commentary = links.commentary.get(study.id, {})
+    sources = site.study_sources[study.id]
+    claims = links.claims.get(study.id, {})
+    replied_to = {
+        item.responds_to: site.commentary[item.responds_to].reference
+        for item in commentary.values()
+        if item.responds_to
+    }
+    cited = [*sources, *replied_to.values(), *(claim.article for claim in claims.values())]
+    return {
+        "study": study,
+        "registration": site.registrations.get(study.registration.value or ""),
+        "parent": site.studies.get(study.parent or ""),
+        "children": links.children.get(study.id, []),
+        "commentary": commentary,
+        "claims": claims,
+        "changes": links.changes.get(f"studies/{study.id}", []),
+        "sources": references_of(site, sources),
+        "references": {key: site.references[key] for key in cited},
+        "replied_to": replied_to,
+    }
+
+
+def render_study_pages(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
+    links = study_links(site)
+    contexts = [(f"studies/{study.id}.md", study_context(site, study, links)) for study in site.studies.values()]
+    pages = {}
+    for study, text in zip(site.studies.values(), render_pages(env, "study.md.j2", contexts), strict=True):
         title = f"{study.label}: {study.headline}"
         description = f"{title}. Every fact with its source."
         pages[f"studies/{study.id}.md"] = Page(
@@ -164,49 +171,73 @@ def render_registrations(env: jinja2.Environment, site: SiteData) -> dict[str, P
     return {"registrations.md": page}
 
 
-def render_comparison(env: jinja2.Environment, site: SiteData) -> dict[str, Page | str]:
+@dataclasses.dataclass(frozen=True)
+class ComparisonLine:
+    """One study's row of the comparison table, as its template needs it."""
+
+    study: schema.Study
+    data: schema.ComparisonRow
+    rating: schema.CertaintyRating | None
+    aud: str  # yes, no or unknown: the filter value
+    naltrexone: list[schema.Intervention]
+    naltrexone_route: str  # the filter value; "none" without naltrexone
+    ketamine: list[schema.Intervention]
+    outcomes: list[schema.Outcome]  # the first two that are not registry-only
+    n_sort: int  # how many took part, for sorting
+    certainty_rank: int  # higher is more certain; 0 for not rated
+    html: Markup = dataclasses.field(default_factory=Markup)
+
+
+def comparison_line(site: SiteData, study: schema.Study) -> ComparisonLine:
+    data = site.comparison.rows[study.id]
+    rating = site.comparison.certainty[data.certainty] if data.certainty else None
+    levels = list(schema.CERTAINTY_LABELS)
+    naltrexone = [i for i in study.interventions if i.agent == "naltrexone"]
+    counts = [getattr(study.participants, stage).value for stage in SIZE_STAGES]
+    return ComparisonLine(
+        study=study,
+        data=data,
+        rating=rating,
+        aud=_yes_no(study.population.alcohol_use_disorder),
+        naltrexone=naltrexone,
+        naltrexone_route=naltrexone[0].route.value or "unknown" if naltrexone else "none",
+        ketamine=[i for i in study.interventions if i.agent == "ketamine"],
+        outcomes=[o for o in study.outcomes if not o.role.startswith("registry")][:2],
+        n_sort=next((n for n in counts if n is not None), 0),
+        certainty_rank=len(levels) - levels.index(rating.level) if rating else 0,
+    )
+
+
+# The comparison's filters: key -> (label, every option with its label); a page shows only the options a row has.
+COMPARISON_FILTERS: dict[str, tuple[str, dict[str, str]]] = {
+    "aud": ("Alcohol use disorder", {"yes": "With", "no": "Without", "unknown": "Not reported"}),
+    "naltrexone": ("Naltrexone", {"oral": "By mouth", "intramuscular": "Injected"}),
+    "effect": ("Naltrexone blunted the effect", schema.NALTREXONE_EFFECT_SHORT),
+}
+
+
+def comparison_filters(rows: list[ComparisonLine]) -> list[dict[str, Any]]:
+    present: dict[str, set[str | None]] = {
+        "aud": {row.aud for row in rows},
+        "naltrexone": {row.naltrexone_route for row in rows},
+        "effect": {row.study.naltrexone_effect.value for row in rows},
+    }
+    return [
+        {"key": key, "label": label, "options": {v: text for v, text in options.items() if v in present[key]}}
+        for key, (label, options) in COMPARISON_FILTERS.items()
+    ]
+
+
+def render_comparison(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
     """The comparison page: table rows, filters, certainty, reasons and protocols."""
     comparison = site.comparison
-    levels = list(schema.CERTAINTY_LABELS)
-    rows = []
-    for study in (s for s in ordered_studies(site) if s.id in comparison.rows):
-        data = comparison.rows[study.id]
-        naltrexone = [i for i in study.interventions if i.agent == "naltrexone"]
-        outcomes = [o for o in study.outcomes if not o.role.startswith("registry")]
-        counts = [getattr(study.participants, stage).value for stage in SIZE_STAGES]
-        rows.append(
-            {
-                "study": study,
-                "data": data,
-                "rating": comparison.certainty[data.certainty] if data.certainty else None,
-                "year": year_of(site.references[study.reference]),
-                "aud": _yes_no(study.population.alcohol_use_disorder),
-                "naltrexone": naltrexone,
-                "naltrexone_route": naltrexone[0].route.value if naltrexone else "none",
-                "ketamine": [i for i in study.interventions if i.agent == "ketamine"],
-                "outcomes": outcomes[:2],
-                "n_sort": next((n for n in counts if n is not None), 0),
-                "certainty_rank": (
-                    len(levels) - levels.index(comparison.certainty[data.certainty].level) if data.certainty else 0
-                ),
-            }
-        )
-    filters = [
-        {
-            "key": "aud",
-            "label": "Alcohol use disorder",
-            "options": {"yes": "With", "no": "Without", "unknown": "Not reported"},
-        },
-        {"key": "naltrexone", "label": "Naltrexone", "options": {"oral": "By mouth", "intramuscular": "Injected"}},
-        {"key": "effect", "label": "Naltrexone blunted the effect", "options": schema.NALTREXONE_EFFECT_SHORT},
+    lines = [comparison_line(site, study) for study in ordered_studies(site) if study.id in comparison.rows]
+    contexts = [("comparison.md", {"row": line, "effect_short": schema.NALTREXONE_EFFECT_SHORT}) for line in lines]
+    rows = [
+        dataclasses.replace(line, html=Markup(html))
+        for line, html in zip(lines, render_pages(env, "comparison-row.md.j2", contexts), strict=True)
     ]
-    present = {
-        "aud": {row["aud"] for row in rows},
-        "naltrexone": {row["naltrexone_route"] for row in rows},
-        "effect": {row["study"].naltrexone_effect.value for row in rows},
-    }
-    for spec in filters:  # only the options some row has
-        spec["options"] = {value: label for value, label in spec["options"].items() if value in present[spec["key"]]}
+    filters = comparison_filters(rows)
     columns = [
         ("study", "Study"), ("design", "Design and control"), ("population", "Population"),
         ("participants", "Participants"), ("naltrexone", "Naltrexone"), ("ketamine", "Ketamine"),
@@ -214,11 +245,8 @@ def render_comparison(env: jinja2.Environment, site: SiteData) -> dict[str, Page
         ("other", "Dissociation and other effects"), ("effect", "Did naltrexone blunt the effect?"),
         ("certainty", "Certainty"),
     ]  # fmt: skip
-    contexts = [("comparison.md", {"row": row, "effect_short": schema.NALTREXONE_EFFECT_SHORT}) for row in rows]
-    for row, html in zip(rows, render_pages(env, "comparison-row.md.j2", contexts), strict=True):
-        row["html"] = Markup(html)
-    keys = [key for row in rows for key in sources_of(row["study"], [])]
-    keys += [key for row in rows for key in sources_of(row["data"], [])]
+    keys = [key for row in rows for key in sources_of(row.study, [])]
+    keys += [key for row in rows for key in sources_of(row.data, [])]
     keys += [key for item in comparison.other_evidence for key in sources_of(item, [])]
     text = render_page(
         env,
