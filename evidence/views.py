@@ -81,7 +81,7 @@ def reference_labels(references: dict[str, Reference], order: list[str]) -> dict
     for key in keys:
         if labels[key] in shared:
             label = labels[key]
-            labels[key] = label + "abcdefghijklmnopqrstuvwxyz"[used.get(label, 0)]
+            labels[key] = label + _letters(used.get(label, 0))
             used[label] = used.get(label, 0) + 1
     return labels
 
@@ -98,3 +98,13 @@ def labelled(site: SiteData) -> SiteData:
     labels = reference_labels(site.references, citation_order(site))
     studies = {key: study.model_copy(update={"label": labels[study.reference]}) for key, study in site.studies.items()}
     return dataclasses.replace(site, studies=studies)
+
+
+def _letters(index: int) -> str:
+    """a, b, ..., z, then aa, ab, ...: the suffix of the index-th work sharing a label."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = "abcdefghijklmnopqrstuvwxyz"[rest] + letters
+    return letters
