@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import errno
 import os
-import random
 import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -65,46 +65,77 @@ def versions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"old": old, "new": new}
 
 
-# (with --site, the longest moment to kill it at, in seconds): a docs-only build takes
-# about a second here and one with MkDocs about three.
-KILL_TRIALS = [(False, 1.2)] * 16 + [(True, 3.5)] * 6
+def staged(folder: Path, name: str = "") -> list[Path]:
+    """The staging folders beside docs/ (a build's copy of docs/ or site/ under way)."""
+    return [path for path in folder.glob(f"{build.STAGING_PREFIX}*") if path.is_dir() and name in path.name]
 
 
-def test_a_build_killed_at_any_moment_leaves_old_or_new_and_no_debris(
-    versions: dict[str, Path], tmp_path: Path
+def reads_new(page: Path) -> bool:
+    try:
+        return "The new version of the page" in page.read_text(encoding="utf-8")
+    except OSError:
+        return False
+
+
+# The moments a kill is aimed at, each told by what the build has left on disk so far,
+# and the docs/ and site/ a kill then must leave ("old" or "new"). Every build writes its
+# pages into a staging copy of docs/, swaps it in, and with --site has MkDocs write a
+# staging site/ that it swaps in last.
+MOMENTS: dict[str, tuple[bool, Callable[[Path], bool], str, str]] = {
+    "at once, before anything is written": (False, lambda folder: True, "old", "old"),
+    "while the staging docs are written": (
+        True, lambda folder: bool(staged(folder, "docs")) and not reads_new(folder / "docs" / PAGE), "old", "old"
+    ),
+    "just after docs/ is swapped in (docs only)": (False, lambda folder: reads_new(folder / "docs" / PAGE), "new", "old"),
+    "just after docs/ is swapped in": (True, lambda folder: reads_new(folder / "docs" / PAGE), "new", "old"),
+    "while MkDocs writes the staging site": (
+        True, lambda folder: any((path / "index.html").exists() for path in staged(folder, "site")), "new", "old"
+    ),
+    "just after site/ is swapped in": (True, lambda folder: reads_new(folder / "site" / SITE_PAGE), "new", "new"),
+}  # fmt: skip
+PAGE = "studies/fixture-trial.md"
+SITE_PAGE = "studies/fixture-trial/index.html"
+
+
+def kill_when(process: subprocess.Popen[bytes], reached: Callable[[], bool], timeout: float = 60) -> bool:
+    """SIGKILL the process as soon as `reached()` holds; whether it was still running then."""
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and time.monotonic() < deadline:
+        if reached():
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            return process.returncode == -signal.SIGKILL
+        time.sleep(0.0005)
+    return False
+
+
+@pytest.mark.parametrize("moment", list(MOMENTS))
+def test_a_build_killed_at_each_moment_leaves_old_or_new_and_no_debris(
+    versions: dict[str, Path], tmp_path: Path, moment: str
 ) -> None:
-    """22 builds are killed (SIGKILL) at random moments: each time docs/ and site/ are each
-    exactly the old or the new version, and the next build leaves only the new one."""
-    old_docs, new_docs = snapshot(versions["old"] / "docs"), snapshot(versions["new"] / "docs")
-    old_site, new_site = snapshot(versions["old"] / "site"), snapshot(versions["new"] / "site")
-    assert old_docs != new_docs
-    assert old_site != new_site
-    chance = random.Random(20261201)
-    seen = set()
-    deadline = time.monotonic() + 150
-    for trial, (with_site, longest) in enumerate(KILL_TRIALS):
-        assert time.monotonic() < deadline, f"stopped at trial {trial}: the trials took too long"
-        folder = tmp_path / f"trial-{trial}"
-        shutil.copytree(versions["old"], folder)
-        make_new_version(folder)
-        extra = ["--site"] if with_site else []
-        process = subprocess.Popen(build_command(folder, *extra), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(chance.uniform(0.05, longest))
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-        docs, site = snapshot(folder / "docs"), snapshot(folder / "site")
-        assert docs in (old_docs, new_docs), f"trial {trial}: docs/ is mixed"
-        assert site in ((old_site, new_site) if with_site else (old_site,)), f"trial {trial}: site/ is mixed or missing"
-        seen.add("new" if docs == new_docs else "old")
+    """A build killed (SIGKILL) at the moment named leaves docs/ and site/ each exactly the old
+    or the new version, as that moment implies, and the next build leaves only the new one."""
+    with_site, reached, docs_after, site_after = MOMENTS[moment]
+    expected = {
+        name: {version: snapshot(versions[version] / name) for version in ("old", "new")} for name in ("docs", "site")
+    }
+    assert expected["docs"]["old"] != expected["docs"]["new"]
+    assert expected["site"]["old"] != expected["site"]["new"]
+    folder = tmp_path / "trial"
+    shutil.copytree(versions["old"], folder)
+    make_new_version(folder)
+    extra = ["--site"] if with_site else []
+    process = subprocess.Popen(build_command(folder, *extra), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert kill_when(process, lambda: reached(folder)), f"the build ended before it was killed {moment}"
+    assert snapshot(folder / "docs") == expected["docs"][docs_after], f"docs/ is not the {docs_after} version"
+    assert snapshot(folder / "site") == expected["site"][site_after], f"site/ is not the {site_after} version"
 
-        finished = subprocess.run(build_command(folder, *extra), capture_output=True, text=True, check=False)
-        assert finished.returncode == 0, finished.stderr
-        assert debris(folder) == []
-        assert snapshot(folder / "docs") == new_docs
-        if with_site:
-            assert snapshot(folder / "site") == new_site
-        shutil.rmtree(folder)
-    assert seen == {"old", "new"}, "the kills should land both before and after docs/ is swapped"
+    finished = subprocess.run(build_command(folder, *extra), capture_output=True, text=True, check=False)
+    assert finished.returncode == 0, finished.stderr
+    assert debris(folder) == []
+    assert snapshot(folder / "docs") == expected["docs"]["new"]
+    if with_site:
+        assert snapshot(folder / "site") == expected["site"]["new"]
 
 
 def test_site_is_never_missing_while_it_is_swapped(versions: dict[str, Path], tmp_path: Path) -> None:
