@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, build_site, serving
+from conftest import ROOT, build_site, open_at_once, serving
 from test_accessibility import axe_violations
 from test_robustness import PAYLOAD, hostile_project
 from test_site import broken_links
@@ -84,11 +84,8 @@ def test_nothing_loads_from_another_host(browser: Any, engine_url: str) -> None:
     """In Chromium, each page type requests only the site's own host, on every engine."""
     elsewhere: list[str] = []
     context = browser.new_context()
-    tab = context.new_page()
-    tab.on("request", lambda request: None if request.url.startswith(engine_url) else elsewhere.append(request.url))
-    for path in PAGE_TYPES:
-        tab.goto(f"{engine_url}/{path}")
-        tab.wait_for_load_state("networkidle")
+    context.on("request", lambda request: None if request.url.startswith(engine_url) else elsewhere.append(request.url))
+    open_at_once(context, engine_url, PAGE_TYPES)
     context.close()
     assert elsewhere == []
 

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, copy_sources, snapshot
+from conftest import ROOT, fixture_sources, snapshot
 from test_site import fetch as page_text
 from test_site import free_port, wait_for
 
@@ -32,10 +32,7 @@ def build_command(folder: Path, *extra: str) -> list[str]:
 def fixture_project(folder: Path) -> Path:
     """The site's sources with the fixture data (small: a build takes about two seconds)."""
     folder.mkdir(parents=True, exist_ok=True)
-    copy_sources(folder)
-    shutil.rmtree(folder / "data")
-    shutil.copytree(ROOT / "tests" / "fixtures" / "data", folder / "data")
-    return folder
+    return fixture_sources(folder)
 
 
 def make_new_version(folder: Path) -> None:
