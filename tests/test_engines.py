@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, build_site, copy_sources, serving
+from conftest import ROOT, build_site, open_at_once, serving
+from test_accessibility import axe_violations
 from test_robustness import PAYLOAD, hostile_project
 from test_site import broken_links
 from test_urls import assert_old_address_lands_on_the_new_page, renamed_fixture, resolves
@@ -34,14 +35,11 @@ def engine(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def engine_site(engine: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
-    """The real site built by each engine (MkDocs' is the suite's shared build)."""
+def engine_site(engine: str, request: pytest.FixtureRequest) -> Path:
+    """The real site built by each engine (the suite's shared builds)."""
     if engine == "mkdocs":
         return Path(request.getfixturevalue("site"))
-    folder = copy_sources(tmp_path_factory.mktemp(f"real-{engine}"))
-    result = build_site(folder, engine)
-    assert result.returncode == 0, result.stderr
-    return folder / "site"
+    return Path(request.getfixturevalue("other_engine_sites")[engine])
 
 
 @pytest.fixture(scope="session")
@@ -86,11 +84,8 @@ def test_nothing_loads_from_another_host(browser: Any, engine_url: str) -> None:
     """In Chromium, each page type requests only the site's own host, on every engine."""
     elsewhere: list[str] = []
     context = browser.new_context()
-    tab = context.new_page()
-    tab.on("request", lambda request: None if request.url.startswith(engine_url) else elsewhere.append(request.url))
-    for path in PAGE_TYPES:
-        tab.goto(f"{engine_url}/{path}")
-        tab.wait_for_load_state("networkidle")
+    context.on("request", lambda request: None if request.url.startswith(engine_url) else elsewhere.append(request.url))
+    open_at_once(context, engine_url, PAGE_TYPES)
     context.close()
     assert elsewhere == []
 
@@ -125,26 +120,16 @@ def test_hostile_titles_stay_inert(other: str, browser: Any, tmp_path: Path) -> 
     assert dialogs == []
 
 
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-
-
 @pytest.mark.parametrize("other", OTHER_ENGINES)
-def test_axe_finds_nothing_on_the_page_types(other: str, browser: Any, request: pytest.FixtureRequest) -> None:
+def test_axe_finds_nothing_on_the_page_types(other: str, browser: Any, other_engine_sites: dict[str, Path]) -> None:
     """axe-core (WCAG 2.2 AA) finds no violation on each page type of ProperDocs' and Zensical's site."""
-    site = request.getfixturevalue("tmp_path_factory").mktemp(f"axe-{other}")
-    folder = copy_sources(site)
-    assert build_site(folder, other).returncode == 0
-    with serving(folder / "site") as url:
+    with serving(other_engine_sites[other]) as url:
         context = browser.new_context()
         tab = context.new_page()
         found = {}
         for path in PAGE_TYPES:
             tab.goto(f"{url}/{path}")
-            tab.add_script_tag(path=str(AXE))
-            result = tab.evaluate(
-                "axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']})"
-            )
-            found[path] = [violation["id"] for violation in result["violations"]]
+            found[path] = axe_violations(tab)
         context.close()
     assert {path: ids for path, ids in found.items() if ids} == {}
 

@@ -13,9 +13,6 @@ import pytest
 from test_accessibility import AXE, WCAG_22_AA
 
 WIDTHS = {"phone": 390, "tablet": 820, "desktop": 1280}
-PAGE_TYPES = ["", "studies/", "studies/williams-2018/", "studies/yoon-2025/", "comparison/", "news/", "history/",
-              "glossary/", "registrations/", "citations/", "changes/", "about/", "about/provenance/", "about/data/",
-              "about/data-dictionary/", "404.html"]  # fmt: skip
 
 # For each box that scrolls sideways: is it focusable, named, and does it show a cue?
 SCROLL_BOXES = """() => {
@@ -58,12 +55,12 @@ def sized_page(request: pytest.FixtureRequest, browser: Any) -> Iterator[tuple[s
 
 
 def test_no_page_is_wider_than_the_window_and_every_table_fits_or_says_it_scrolls(
-    sized_page: tuple[str, Any], site_url: str
+    sized_page: tuple[str, Any], site_url: str, site_pages: list[str]
 ) -> None:
     """On every page type at 390, 820 and 1280 px nothing is wider than the window, and each table fits or scrolls in a named, focusable box with a cue."""
     name, page = sized_page
     problems = []
-    for path in PAGE_TYPES:
+    for path in site_pages:
         page.goto(f"{site_url}/{path}")
         width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         if width[0] > width[1]:
@@ -172,7 +169,9 @@ def test_data_dictionary_field_names_break_only_between_words(browser: Any, site
     assert broken == []
 
 
-def test_writes_a_contact_sheet_on_request(request: pytest.FixtureRequest, browser: Any, site_url: str) -> None:
+def test_writes_a_contact_sheet_on_request(
+    request: pytest.FixtureRequest, browser: Any, site_url: str, site_pages: list[str]
+) -> None:
     """With --contact-sheet DIR, screenshots of every page type at phone and desktop width and one sheet of them all."""
     out = Path(request.config.getoption("--contact-sheet")).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -180,7 +179,7 @@ def test_writes_a_contact_sheet_on_request(request: pytest.FixtureRequest, brows
     for name in ("phone", "desktop"):
         context = browser.new_context(viewport={"width": WIDTHS[name], "height": 900})
         page = context.new_page()
-        for path in PAGE_TYPES:
+        for path in site_pages:
             page.goto(f"{site_url}/{path}")
             file = out / f"{name}-{(path.strip('/') or 'home').replace('/', '-')}.png"
             page.screenshot(

@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, build_site, copy_sources, load_site
+from conftest import ROOT, build_site, copy_sources, fixture_sources, load_site
 
 from evidence import render, schema
 from evidence.render import environment, pages
@@ -142,9 +142,9 @@ def test_nothing_is_loaded_from_another_host(site: Path) -> None:
 
 def test_broken_anchor_fails_the_strict_build(tmp_path: Path) -> None:
     """The validation block makes mkdocs --strict fail on a link to a missing anchor."""
-    folder = copy_sources(tmp_path)
+    folder = fixture_sources(tmp_path)  # the small fixture data: the check is MkDocs', not the data's
     (folder / "docs" / "notes.md").write_text(
-        "# Notes\n\n[Broken](studies/williams-2018.md#no-such-section)\n", encoding="utf-8"
+        "# Notes\n\n[Broken](studies/fixture-trial.md#no-such-section)\n", encoding="utf-8"
     )
     result = build_site(folder)
     assert result.returncode != 0

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import FIXTURE_DATA, ROOT, build_site, copy_sources, serving
+from conftest import FIXTURE_DATA, ROOT, build_site, copy_sources, redirect_target, serving
 
 from evidence import schema
 
@@ -50,11 +50,6 @@ def published_addresses(site: Path) -> set[str]:
                 )
                 addresses |= {f"{url}#{i}" for i in chosen}
     return addresses
-
-
-def redirect_target(page: Path) -> str | None:
-    found = re.search(r'<meta http-equiv="refresh" content="0; url=([^"]+)">', page.read_text(encoding="utf-8"))
-    return found.group(1) if found else None
 
 
 def resolves(site: Path, address: str) -> bool:
