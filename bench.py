@@ -101,8 +101,9 @@ def synthetic_data(target: Path, studies: int) -> None:
         record = yaml.safe_load(study_text.replace("fixture-paper", f"{key}-paper"))
         record.update(id=key, label=f"Synthetic et al. {1900 + number % 120}", headline=f"Synthetic trial {number}")
         (target / "studies" / f"{key}.yaml").write_text(yaml.safe_dump(record, sort_keys=False), encoding="utf-8")
+        year = 1900 + number % 120  # author-year labels must differ (a, b, ... go up to z)
         references[f"{key}-paper"] = {**copy.deepcopy(paper), "title": f"A Synthetic Trial Number {number}", "pmid": str(10_000_000 + number),
-                                      "doi": f"10.1234/synthetic.{number}"}  # fmt: skip
+                                      "doi": f"10.1234/synthetic.{number}", "issued": f"{year}-05", "online": f"{year}-01-15"}  # fmt: skip
         comparison["rows"][key] = copy.deepcopy(comparison["rows"]["fixture-trial"])
     (target / "references.yaml").write_text(yaml.safe_dump(references, sort_keys=False), encoding="utf-8")
     (target / "comparison.yaml").write_text(yaml.safe_dump(comparison, sort_keys=False), encoding="utf-8")
