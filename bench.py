@@ -322,6 +322,12 @@ def audit(url: str, report: Path) -> Audit:
 # --- Report ------------------------------------------------------------------------------
 
 
+def load() -> str:
+    """The machine's load: figures measured on a busy machine are slower than on a quiet one."""
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min)"
+
+
 def verdict(ok: bool) -> str:
     return "met" if ok else "NOT MET"
 
@@ -376,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one run, no Lighthouse")
     sizes = SMOKE if parser.parse_args(argv).smoke else FULL
     print(f"bench.py: {time.strftime('%Y-%m-%d %H:%M %Z')}, {os.cpu_count()} cores, Python {sys.version.split()[0]}; "
-          f"median of {sizes.runs} run(s) per figure")  # fmt: skip
+          f"median of {sizes.runs} run(s) per figure; {load()}")  # fmt: skip
     for studies, target in sizes.serve:
         print_save_to_page(studies, save_to_page(studies, sizes.runs), target)
     with contextlib.ExitStack() as stack:
@@ -389,6 +395,7 @@ def main(argv: list[str] | None = None) -> int:
         with built(sizes.scale, 1, plain=False) as scale:
             print_growth(large, scale, base)
         print_lighthouse(sizes.large, audits)
+    print(f"bench.py: done {time.strftime('%H:%M %Z')}; {load()}")
     return 0
 
 
