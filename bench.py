@@ -280,11 +280,13 @@ class CompressingHandler(http.server.SimpleHTTPRequestHandler):
 
 @dataclass(frozen=True)
 class Audit:
-    """One page's Lighthouse scores (0-100), and whether its load fetched the search index."""
+    """One page's Lighthouse scores (0-100), and whether its load fetched the search index;
+    or, if Lighthouse failed, why."""
 
     scores: dict[str, int]
     fetched_index: bool
     bytes: int
+    error: str = ""
 
 
 def lighthouse(site: Path, study: str) -> Iterator[tuple[str, Audit]]:
@@ -304,16 +306,19 @@ def lighthouse(site: Path, study: str) -> Iterator[tuple[str, Audit]]:
 
 
 def audit(url: str, report: Path) -> Audit:
-    subprocess.run(
-        [str(LIGHTHOUSE), url, "--quiet", "--output=json", f"--output-path={report}",
+    result = subprocess.run(
+        [str(LIGHTHOUSE), url, "--quiet", "--output=json", f"--output-path={report}", "--max-wait-for-load=120000",
          "--only-categories=performance,accessibility,best-practices,seo",
          "--chrome-flags=--headless --no-sandbox --disable-gpu --disable-background-networking"],
-        check=True, env={**os.environ, "CHROME_PATH": CHROMIUM}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        check=False, env={**os.environ, "CHROME_PATH": CHROMIUM}, capture_output=True, text=True,
     )  # fmt: skip
-    result = json.loads(report.read_text(encoding="utf-8"))
-    requests = result["audits"]["network-requests"]["details"]["items"]
+    if result.returncode != 0 or not report.exists():
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        return Audit({}, False, 0, error=lines[-1] if lines else f"exit status {result.returncode}")
+    found = json.loads(report.read_text(encoding="utf-8"))
+    requests = found["audits"]["network-requests"]["details"]["items"]
     return Audit(
-        scores={key: round(value["score"] * 100) for key, value in result["categories"].items()},
+        scores={key: round((value["score"] or 0) * 100) for key, value in found["categories"].items()},
         fetched_index=any("search_index" in request["url"] for request in requests),
         bytes=sum(int(request.get("transferSize") or 0) for request in requests),
     )
@@ -369,12 +374,16 @@ def print_lighthouse(studies: int | None, audits: dict[str, Audit] | None) -> No
         print("search index fetched on a first visit: not measured (--smoke)   target: not fetched")
         return
     for name, result in audits.items():
+        if result.error:
+            print(f"    {name:<11} Lighthouse failed: {result.error[:200]}   {verdict(False)}")
+            continue
         ok = all(value >= (PERFORMANCE if key == "performance" else OTHERS) for key, value in result.scores.items())
         line = "  ".join(f"{key} {value:3d}" for key, value in result.scores.items())
         print(f"    {name:<11} {line}   {result.bytes:,} bytes transferred   {verdict(ok)}")
     fetched = [name for name, result in audits.items() if result.fetched_index]
-    print(f"search index fetched on a first visit: {', '.join(fetched) or 'on none'} of {', '.join(audits)}   "
-          f"target: not fetched: {verdict(not fetched)}")  # fmt: skip
+    loaded = [name for name, result in audits.items() if not result.error]
+    print(f"search index fetched on a first visit: {', '.join(fetched) or 'on none'} of {', '.join(loaded)}   "
+          f"target: not fetched: {verdict(bool(loaded) and not fetched)}")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
