@@ -51,7 +51,7 @@ from typing import Any
 
 import yaml
 
-import build
+from evidence.write import is_generated
 
 ROOT = Path(__file__).resolve().parent
 FIXTURE = ROOT / "tests" / "fixtures" / "data"
@@ -122,7 +122,7 @@ def project(folder: Path, studies: int | None) -> Path:
 
 
 def _generated(folder: str, names: list[str]) -> list[str]:
-    return [name for name in names if build.is_generated(Path(folder) / name)]
+    return [name for name in names if is_generated(Path(folder) / name)]
 
 
 def edited_study(work: Path) -> str:
@@ -160,6 +160,10 @@ def fetch_text(url: str) -> str:
         return ""
 
 
+def shows(url: str, text: str) -> bool:
+    return text in fetch_text(url)
+
+
 def wait_until(test: Callable[[], bool], timeout: float, step: float = 0.01) -> float:
     """Seconds until `test()` holds, polling every `step`; TimeoutError after `timeout`."""
     start = time.perf_counter()
@@ -195,12 +199,12 @@ def save_to_page(studies: int | None, runs: int) -> list[float]:
         study = edited_study(work)
         with serving_with_live_reload(work) as url:
             page = f"{url}studies/{study}/"
-            wait_until(lambda: "</html>" in fetch_text(page), timeout=180, step=0.2)
+            wait_until(functools.partial(shows, page, "</html>"), timeout=180, step=0.2)
             seconds = []
             for run in range(runs):
                 marker = f"Edited for the benchmark, run {run}"
                 edit_study(work, study, marker)
-                seconds.append(wait_until(lambda m=marker: m in fetch_text(page), timeout=60))
+                seconds.append(wait_until(functools.partial(shows, page, marker), timeout=60))
                 time.sleep(1)  # let the server settle before the next edit
     return seconds
 
