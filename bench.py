@@ -31,6 +31,7 @@ import gzip
 import http.server
 import io
 import json
+import math
 import os
 import re
 import shutil
@@ -58,6 +59,7 @@ FIXTURE = ROOT / "tests" / "fixtures" / "data"
 LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
 CHROMIUM = "/usr/bin/chromium"
 PYTHON = sys.executable
+EDIT_TIMEOUT = 120.0  # seconds to wait for an edit to show before the run counts as "did not show"
 
 BUILD_RATIO = 1.2
 PER_STUDY_GROWTH = 1.3
@@ -204,7 +206,10 @@ def save_to_page(studies: int | None, runs: int) -> list[float]:
             for run in range(runs):
                 marker = f"Edited for the benchmark, run {run}"
                 edit_study(work, study, marker)
-                seconds.append(wait_until(functools.partial(shows, page, marker), timeout=60))
+                try:
+                    seconds.append(wait_until(functools.partial(shows, page, marker), timeout=EDIT_TIMEOUT))
+                except TimeoutError:  # a busy machine, or a re-render that failed: reported, not fatal
+                    seconds.append(math.inf)
                 time.sleep(1)  # let the server settle before the next edit
     return seconds
 
@@ -343,7 +348,7 @@ def verdict(ok: bool) -> str:
 
 def print_save_to_page(studies: int | None, seconds: list[float], target: float) -> None:
     median = statistics.median(seconds)
-    runs = ", ".join(f"{s:.2f}" for s in seconds)
+    runs = ", ".join(f"{s:.2f}" if s < math.inf else f"not shown within {EDIT_TIMEOUT:.0f}" for s in seconds)
     print(f"save to served page, {label(studies)}: {median:.2f} s (runs: {runs})   "
           f"target <= {target} s: {verdict(median <= target)}")  # fmt: skip
 
