@@ -28,7 +28,7 @@ test: $(INSTALLED) $(CHROMIUM) $(AXE)  ## lint and type-check, then every test (
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
-bench: $(INSTALLED) $(CHROMIUM) $(AXE)  ## measure the build at 10, 100 and 1,000 studies, and Lighthouse scores
+bench: $(INSTALLED) $(CHROMIUM) $(AXE)  ## time live preview and full builds (real data, 100, 1,000 studies); Lighthouse at 100
 	$(BIN)/python bench.py
 
 check: $(INSTALLED)  ## validate data/ only
