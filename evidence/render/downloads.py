@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import json
 import urllib.parse
@@ -78,6 +79,7 @@ def evidence(site: SiteData) -> Evidence:
     )
 
 
+@functools.cache  # the models do not change while `make serve` runs
 def json_schema() -> str:
     """The JSON Schema of `evidence.json`, from the pydantic models."""
     return json_text(_json_schema())
