@@ -43,6 +43,7 @@ from evidence.load import DataError, display_path, read_data
 from evidence.publish import ENGINES, ConfigError, MkDocsFailed, build_offline, build_site, die_with_parent
 from evidence.render import RenderError, render_site
 from evidence.render.environment import TEMPLATES
+from evidence.render.figures import with_pngs
 from evidence.write import BuildBusy, WriteClash, write_docs, write_pages
 
 ROOT = Path(__file__).resolve().parent
@@ -56,7 +57,7 @@ def build(
     files = read_data(data_dir)
     site = check_data(files, dt.date.today(), site_url=environ.get("SITE_URL") or None, release=is_release(environ))
     rendered = render_site(site)
-    with write_docs(rendered, docs_dir) as changed:
+    with write_docs(with_pngs(rendered, docs_dir), docs_dir) as changed:
         if config_file is not None:
             build_site(config_file, site.last_reviewed, engine)
     return site, changed
@@ -125,7 +126,8 @@ def serve(data_dir: Path, docs_dir: Path, config_file: Path, address: str) -> in
             if not changes:
                 continue
             try:
-                changed = write_pages(render_only(data_dir, os.environ), docs_dir)
+                rendered = render_only(data_dir, os.environ)
+                changed = write_pages(with_pngs(rendered, docs_dir), docs_dir)
                 print(f"build.py: re-rendered {len(changed)} page(s)", file=sys.stderr)
             except (DataError, RenderError, WriteClash, OSError) as error:
                 report(error)

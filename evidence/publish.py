@@ -20,6 +20,7 @@ from evidence.check import SiteData
 from evidence.load import display_path
 from evidence.render import render_site
 from evidence.render.environment import TEMPLATES
+from evidence.render.figures import with_pngs
 from evidence.write import exchange, is_generated, staging_folder, write_pages
 
 ENGINES = ("mkdocs", "properdocs", "zensical")
@@ -94,7 +95,8 @@ def build_offline(site: SiteData, config_file: Path, docs_dir: Path, archive: Pa
         shutil.copytree(docs_dir / "assets", work / "docs" / "assets", ignore=lambda d, names: [
             n for n in names if is_generated(Path(d) / n)
         ])  # fmt: skip
-        write_pages(render_site(site, directory_urls=False), work / "docs")
+        rendered = render_site(site, directory_urls=False)
+        write_pages(with_pngs(rendered, docs_dir), work / "docs")  # the PNGs of the build just made
         shutil.copytree(TEMPLATES / "theme", work / "templates" / "theme")
         try:
             config = yaml.safe_load(config_file.read_text(encoding="utf-8"))

@@ -13,6 +13,7 @@ import jinja2
 from evidence.check import SiteData
 from evidence.render.downloads import download_files
 from evidence.render.environment import TEMPLATES, make_environment
+from evidence.render.figures import figure_files
 from evidence.render.metadata import front_matter, front_matter_text, render_config
 from evidence.render.pages import PAGE_RENDERERS, Page
 from evidence.views import labelled
@@ -41,7 +42,7 @@ def render_site(site: SiteData, *, directory_urls: bool = True) -> dict[str, str
         raise RenderError(f"{_template_location(error)}: {type(error).__name__}: {error}") from error
     heads = front_matter_text(front_matter(pages, site, directory_urls))
     files = {path: f"---\n# {GENERATED_MARKER}\n{heads[path]}---\n{page.text}" for path, page in pages.items()}
-    for path, text in download_files(site).items():
+    for path, text in (download_files(site) | figure_files(site)).items():
         marker = "" if path.startswith(GENERATED_FOLDERS) else MARKER_LINES[Path(path).suffix].format(GENERATED_MARKER)
         files[path] = f"{marker}\n{text}" if marker else text
     files[GENERATED_CONFIG] = f"# {GENERATED_MARKER}\n{render_config(site, pages)}"

@@ -225,13 +225,16 @@ def glossary_script(site: SiteData) -> dict[str, str]:
 
 
 def citation_exports(site: SiteData) -> dict[str, str]:
-    """BibTeX, RIS and CSL-JSON of every reference, and of each study's."""
+    """BibTeX, RIS and CSL-JSON of every reference and of each study's; each study's paper alone as BibTeX and RIS."""
     items = {key: cite.csl_item(key, reference) for key, reference in site.references.items()}
     bibtex = cite.bibtex_entries(items.values())
     files = cite.exports(list(items.values()), "downloads", bibtex)
     for study in site.studies.values():
         study_items = [items[key] for key in site.study_sources[study.id]]
         files.update(cite.exports(study_items, f"downloads/studies/{study.id}", bibtex))
+        # "Cite this study": the paper alone, for a reference manager.
+        files[f"downloads/studies/{study.id}/paper.bib"] = bibtex[study.reference]
+        files[f"downloads/studies/{study.id}/paper.ris"] = cite.to_ris([items[study.reference]])
     return files
 
 

@@ -18,6 +18,7 @@ from mkdocs.utils import get_relative_url
 from evidence import cite
 from evidence.check import SiteData
 from evidence.render.environment import date_long
+from evidence.render.handout import qr_svg
 from evidence.render.pages import Page
 from evidence.views import ordered_studies
 
@@ -146,6 +147,7 @@ def front_matter(pages: dict[str, Page], site: SiteData, directory_urls: bool) -
                 "ama": ama_text,
                 "apa": apa_text,
                 "bibtex": bibtex[_page_key(path)].strip(),
+                **({"qr": qr_svg(url)} if (url := urls[path]) else {}),  # for the printed handout
             },
             "head": highwire_tags(page, urls[path], site),
             "jsonld": json_ld(page, urls[path], site),
@@ -172,7 +174,7 @@ def render_config(site: SiteData, pages: dict[str, Page]) -> str:
         {"Home": "index.md"},
         {"Studies": ["studies/index.md", *studies]},
         *({html.escape(pages[path].title): path} for path in
-          ("comparison.md", "news.md", "history.md", "registrations.md", "glossary.md", "citations.md",
+          ("comparison.md", "figures.md", "news.md", "history.md", "registrations.md", "glossary.md", "citations.md",
            "changes.md")),
         {"About": ["about/index.md", {"How the evidence was found": "about/methods.md"},
                    {"Provenance levels": "about/provenance.md"},

@@ -21,6 +21,7 @@ from evidence import schema
 from evidence.check import SiteData
 from evidence.render.downloads import COMPARISON_COLUMNS, DATA_LICENCE, DATA_LICENCE_URL
 from evidence.render.environment import SIZE_STAGES, escape_text, render_page, render_pages
+from evidence.render.figures import figures_of, naltrexone_rows, naltrexone_sources, naltrexone_studies
 from evidence.schema import Fact, Reference, sources_of
 from evidence.views import STUDY_ORDER, ordered_studies
 
@@ -258,6 +259,7 @@ def render_comparison(env: jinja2.Environment, site: SiteData) -> dict[str, Page
         filters_json=json.dumps(filters),
         order_note=STUDY_ORDER,
         sources=references_of(site, keys),
+        naltrexone=naltrexone_rows(site),
     )
     description = (
         f"{comparison.question} Every study side by side, why results differ, and how certain the evidence is."
@@ -273,6 +275,21 @@ def render_comparison(env: jinja2.Environment, site: SiteData) -> dict[str, Page
         hide=("toc", "navigation"),
     )
     return {"comparison.md": page}
+
+
+def render_figures(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
+    """The Figures page: every figure with its caption, download links and text alternative."""
+    studies = [study for study in ordered_studies(site) if study.protocol]
+    keys = [step.detail.source for study in studies for step in study.protocol if step.detail.source]
+    keys += [key for study in naltrexone_studies(site) for key in naltrexone_sources(study)]
+    references = {key: site.references[key] for key in dict.fromkeys(keys)}
+    description = "Every figure on the site, to download for slides as SVG or as a PNG 1920 pixels wide."
+    page = site_page(
+        env, site, "figures.md", "Figures for slides", description, keys,
+        figures=[figure for figure, _ in figures_of(site)], studies=studies, references=references,
+        naltrexone=naltrexone_rows(site),
+    )  # fmt: skip
+    return {"figures.md": page}
 
 
 def _yes_no(fact: Fact[bool]) -> str:
@@ -474,6 +491,7 @@ PAGE_RENDERERS: tuple[PageRenderer, ...] = (
     render_study_list,
     render_study_pages,
     render_comparison,
+    render_figures,
     render_news,
     render_history,
     render_glossary,
