@@ -172,7 +172,7 @@ def render_config(site: SiteData, pages: dict[str, Page]) -> str:
         {"Home": "index.md"},
         {"Studies": ["studies/index.md", *studies]},
         *({html.escape(pages[path].title): path} for path in
-          ("comparison.md", "news.md", "history.md", "registrations.md", "glossary.md", "citations.md",
+          ("comparison.md", "summary-of-findings.md", "news.md", "teaching.md", "history.md", "registrations.md", "glossary.md", "citations.md",
            "changes.md")),
         {"About": ["about/index.md", {"How the evidence was found": "about/methods.md"},
                    {"Provenance levels": "about/provenance.md"},
