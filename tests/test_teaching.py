@@ -115,7 +115,7 @@ def test_each_number_links_to_the_study_section_it_comes_from(site: Path, data: 
 
 
 def test_the_home_bottom_line_links_each_point_to_its_row_with_its_certainty(site: Path, data: Any) -> None:
-    """Each rated point of the home page's bottom line links to its summary row, its certainty in symbols and words beside it."""
+    """Each rated point of the home page's bottom line shows its certainty in symbols (linked to how it was rated) and words (linked to its summary row)."""
     home = (site / "index.html").read_text(encoding="utf-8")
     section = home[home.index('id="bottom-line"') : home.index('id="studies"')]
     items = re.findall(r"<li>(.*?)</li>", section, re.S)
@@ -128,9 +128,10 @@ def test_the_home_bottom_line_links_each_point_to_its_row_with_its_certainty(sit
             link = re.search(rf'<a [^>]*href="summary-of-findings/#{anchor}"[^>]*>(.*?)</a>', item, re.S)
             assert link, statement.text
             words = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", link[1])).split())
-            assert (
-                words == f"{schema.CERTAINTY_SYMBOLS[rating.level]} {schema.CERTAINTY_LABELS[rating.level]} certainty"
-            )
+            assert words == f"{schema.CERTAINTY_LABELS[rating.level]} certainty"
+            symbols = re.search(rf'href="comparison/#certainty-{statement.certainty}"[^>]*>(.*?)</a> <a ', item, re.S)
+            assert symbols, statement.text
+            assert schema.CERTAINTY_SYMBOLS[rating.level] in symbols[1]
             assert f'id="{anchor}"' in sof
         else:  # a point no rating covers has no row, and shows no certainty
             assert "summary-of-findings/" not in item
