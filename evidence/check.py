@@ -657,13 +657,56 @@ class _CrossCheck:
                         )
                     )
 
+    def teaching(self) -> None:
+        """What the summary-of-findings and teaching pages rest on: a rating's findings are
+        results of its own studies, never unknowns; each teaching rank goes to one claim at
+        most, and never to a claim the record bears out."""
+        document = self.site.documents[("comparison", "comparison")]
+        for key, rating in self.site.comparison.certainty.items():
+            for index, finding in enumerate(rating.findings):
+                self.problems.extend(_check_finding(document, ("certainty", key, "findings", index), rating,
+                                                    finding, self.site.studies))  # fmt: skip
+        ranked: dict[int, str] = {}
+        for key, claim in self.site.claims.items():
+            if claim.teaching_rank is None:
+                continue
+            document = self.site.documents[("claim", key)]
+            if claim.teaching_rank in ranked:
+                message = f"rank {claim.teaching_rank} is also given to {ranked[claim.teaching_rank]!r}; "
+                self.problems.append(
+                    document.problem((key, "teaching_rank"), message + "each rank from 1 to 5 goes to one claim")
+                )
+            ranked.setdefault(claim.teaching_rank, key)
+            if claim.verdict == "accurate":
+                message = "the claim is accurate; rank only claims the news got wrong"
+                self.problems.append(document.problem((key, "teaching_rank"), message))
+
+
+def _check_finding(
+    document: Document, loc: Loc, rating: CertaintyRating, finding: schema.Finding, studies: Mapping[str, Study]
+) -> Iterator[Problem]:
+    """A summary-of-findings row shows results of the rating's own studies, never an unknown."""
+    study = studies.get(finding.study)
+    if finding.study not in rating.studies:
+        yield document.problem((*loc, "study"), f"{finding.study!r} is not one of this rating's studies")
+    elif study is None:
+        return  # reported once, where the rating names it
+    elif finding.result > len(study.results):
+        yield document.problem(
+            (*loc, "result"), f"{finding.study!r} has {len(study.results)} results, not {finding.result}"
+        )
+    elif study.results[finding.result - 1].level == "unknown":
+        yield document.problem(
+            (*loc, "result"), f"result {finding.result} of {finding.study!r} is an unknown, not a finding"
+        )
+
 
 def check_site(site: SiteData, today: dt.date, known: Mapping[str, set[str] | None]) -> list[Problem]:
     """Every rule that spans fields or records (see `_CrossCheck`)."""
     check = _CrossCheck(site, today, known)
     for rule in (check.references, check.registrations, check.studies, check.commentary, check.claims,
                  check.events, check.glossary, check.redirects, check.changes, check.bottom_line, check.methods,
-                 check.comparison):  # fmt: skip
+                 check.comparison, check.teaching):  # fmt: skip
         rule()
     return check.problems
 

@@ -719,12 +719,33 @@ class Consideration(Record):
     studies: list[Slug] = Field(min_length=1, description="Ids of the studies it concerns.")
 
 
+class Finding(Record):
+    """One result of a study, shown in a summary-of-findings row: it points at the
+    study's `results` list, so that the number keeps the provenance it has there."""
+
+    study: Slug = Field(description="Id of the study, one of the rating's `studies`.")
+    result: Annotated[int, Field(ge=1, le=100)] = Field(
+        description="Which of the study's `results`, counting from 1; it must not be an unknown."
+    )
+
+
 class CertaintyRating(Record):
     """The certainty of the evidence on one outcome of one key question, GRADE-style: the
     five domains judged, so that the level follows from the table."""
 
     question: Text = Field(description="The key question, with its population and comparison.")
     outcome: Text = Field(description="The outcome rated, with when it was measured.")
+    outcome_id: Slug | None = Field(
+        None,
+        description=(
+            "A short id for the outcome; its summary-of-findings row is at "
+            "`summary-of-findings/#sof-<rating id>-<outcome_id>` (`#sof-<rating id>` without one)."
+        ),
+    )
+    findings: list[Finding] = Field(
+        default_factory=list,
+        description="The studies' results on this outcome, shown in its summary-of-findings row with their provenance.",
+    )
     studies: list[Slug] = Field(
         min_length=1,
         description="Ids of the studies in the body of evidence: only studies that compare with and without naltrexone.",
@@ -798,6 +819,13 @@ class Claim(Record):
     section: StudySection | None = Field(None, description="Section of that study's page (vocabulary `StudySection`).")
     event: Slug | None = Field(
         None, description="Id of the history event the claim concerns, when it is not about a study."
+    )
+    teaching_rank: Annotated[int, Field(ge=1, le=5)] | None = Field(
+        None,
+        description=(
+            "For the teaching page: 1 to 5 for the five claims the news articles got most wrong, 1 the worst; "
+            "each rank is given to one claim at most."
+        ),
     )
 
 
@@ -929,6 +957,7 @@ RECORD_TYPES: tuple[type[BaseModel], ...] = (
     ComparisonRow,
     Reason,
     CertaintyRating,
+    Finding,
     OtherEvidence,
     DomainJudgement,
     Consideration,

@@ -8,7 +8,7 @@ import dataclasses
 
 from evidence import schema
 from evidence.check import SiteData
-from evidence.schema import Reference, Study, sources_of
+from evidence.schema import CertaintyRating, Reference, Study, sources_of
 
 STUDY_ORDER = (
     "in the order used on every page: studies of ketamine with naltrexone, then secondary analyses of them, "
@@ -108,3 +108,8 @@ def _letters(index: int) -> str:
         index, rest = divmod(index - 1, 26)
         letters = "abcdefghijklmnopqrstuvwxyz"[rest] + letters
     return letters
+
+
+def sof_anchor(key: str, rating: CertaintyRating) -> str:
+    """The permanent anchor of a certainty rating's summary-of-findings row: sof-<rating id>-<outcome id>."""
+    return f"sof-{key}-{rating.outcome_id}" if rating.outcome_id else f"sof-{key}"

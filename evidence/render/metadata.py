@@ -174,7 +174,8 @@ def render_config(site: SiteData, pages: dict[str, Page]) -> str:
         {"Home": "index.md"},
         {"Studies": ["studies/index.md", *studies]},
         *({html.escape(pages[path].title): path} for path in
-          ("comparison.md", "figures.md", "news.md", "history.md", "registrations.md", "glossary.md", "citations.md",
+          ("comparison.md", "summary-of-findings.md", "figures.md", "news.md", "teaching.md", "history.md",
+           "registrations.md", "glossary.md", "citations.md",
            "changes.md")),
         {"About": ["about/index.md", {"How the evidence was found": "about/methods.md"},
                    {"Provenance levels": "about/provenance.md"},

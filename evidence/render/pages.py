@@ -23,7 +23,7 @@ from evidence.render.downloads import COMPARISON_COLUMNS, DATA_LICENCE, DATA_LIC
 from evidence.render.environment import SIZE_STAGES, escape_text, render_page, render_pages
 from evidence.render.figures import figures_of, naltrexone_rows, naltrexone_sources, naltrexone_studies
 from evidence.schema import Fact, Reference, sources_of
-from evidence.views import STUDY_ORDER, ordered_studies
+from evidence.views import STUDY_ORDER, ordered_studies, sof_anchor
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,7 +41,8 @@ class Page:
 
 
 def render_home(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
-    text = render_page(env, "home.md.j2", "index.md", site=site, studies=ordered_studies(site))
+    anchors = {key: sof_anchor(key, rating) for key, rating in site.comparison.certainty.items()}
+    text = render_page(env, "home.md.j2", "index.md", site=site, studies=ordered_studies(site), sof_anchors=anchors)
     description = " ".join(site.info.question.split())
     return {"index.md": Page(text, site.info.title, description, site.last_reviewed)}
 
