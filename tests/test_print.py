@@ -13,7 +13,8 @@ import pytest
 from conftest import ROOT
 
 PAPERS = ["A4", "Letter"]
-PRINTED = {"home": "", "study": "studies/williams-2018/", "comparison": "comparison/"}
+PRINTED = {"home": "", "study": "studies/williams-2018/", "comparison": "comparison/",
+           "summary": "summary-of-findings/", "teaching": "teaching/", "figures": "figures/"}  # fmt: skip
 COLUMN_LABELS = ["Study", "Design and control", "Population", "Participants", "Naltrexone", "Ketamine",
                  "Outcome and time point", "Result on depression", "Dissociation and other effects",
                  "Did naltrexone blunt the effect?", "Certainty"]  # fmt: skip
