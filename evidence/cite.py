@@ -63,8 +63,9 @@ def csl_item(key: str, reference: Reference) -> dict[str, Any]:
         "URL": reference.url,
     }
     item.update({name: value for name, value in optional.items() if value})
-    if reference.issued:
-        item["issued"] = {"date-parts": [date_parts(reference.issued)]}
+    # An article known only online was issued online: the reference managers' year.
+    if reference.issued or reference.online:
+        item["issued"] = {"date-parts": [date_parts(reference.issued or reference.online or "")]}
     if reference.online:
         item["available-date"] = {"date-parts": [date_parts(reference.online)]}
     item_notes = [note for note in notes(reference) if note]
@@ -296,9 +297,9 @@ def to_ris(items: Iterable[dict[str, Any]]) -> str:
             "title": item["title"],
         }
         if item.get("author"):
+            # RIS has no "and others": an incomplete list says so in its note (N1), since
+            # an "et al." author would become a person in a reference manager.
             record["authors"] = [", ".join(filter(None, [a["family"], a.get("given")])) for a in item["author"]]
-            if "Author list incomplete" in item.get("note", ""):
-                record["authors"].append("et al.")
         date = item.get("issued", {}).get("date-parts", [[]])[0]
         if date:
             record["year"] = str(date[0])

@@ -195,7 +195,12 @@ CERTAINTY_LABELS: dict[str, str] = {
 # The GRADE symbols, so that a level never depends on colour.
 CERTAINTY_SYMBOLS: dict[str, str] = {"high": "⊕⊕⊕⊕", "moderate": "⊕⊕⊕◯", "low": "⊕⊕◯◯", "very-low": "⊕◯◯◯"}
 # Words a plain-language statement must use at each level, as GRADE's wording guidance advises.
-CERTAINTY_WORDING: dict[str, str] = {"high": "", "moderate": "probably", "low": "may", "very-low": "very uncertain"}
+CERTAINTY_WORDING: dict[str, str] = {
+    "high": "results in",
+    "moderate": "probably",
+    "low": "may",
+    "very-low": "very uncertain",
+}
 
 GradeDomain = Literal["risk-of-bias", "inconsistency", "indirectness", "imprecision", "publication-bias"]
 GRADE_DOMAIN_LABELS: dict[str, str] = {

@@ -89,7 +89,7 @@ def test_home_cite_box_names_the_site_once(site: Path) -> None:
 
 
 def test_bibtex_and_ris_mark_incomplete_author_lists(site: Path) -> None:
-    """BibTeX ends an incomplete list in `and others`, RIS in an et al. author, and RIS has no numbered lines."""
+    """BibTeX ends an incomplete list in `and others`; RIS says so in a note, never as an "et al." author; RIS has no numbered lines."""
     bib = (site / "downloads" / "references.bib").read_text()
     entries = bibtexparser.parse_string(bib).entries_dict
     assert entries["heifets-letter-2019"]["author"] == "Heifets and others"
@@ -97,7 +97,9 @@ def test_bibtex_and_ris_mark_incomplete_author_lists(site: Path) -> None:
     ris = (site / "downloads" / "references.ris").read_text()
     assert not re.search(r"^\d+\.\s*$", ris, re.M)
     heifets = next(r for r in rispy.loads(ris) if r["id"] == "heifets-letter-2019")
-    assert heifets["authors"] == ["Heifets", "et al."]
+    assert heifets["authors"] == ["Heifets"]
+    assert "Author list incomplete" in " ".join(heifets["notes"])
+    assert not re.search(r"^AU  - et al", ris, re.M)
 
 
 def test_comparison_csv_keeps_every_outcome(site: Path) -> None:
@@ -175,7 +177,7 @@ def test_risk_of_bias_facts_are_on_the_study_pages(site: Path) -> None:
     assert "The registry's primary outcome (HAM-D-6) differs from the paper's" in williams
     assert "Visual Analog Craving Scale for Ketamine, VASK), was not reported" in williams
     assert "The results seen are for the 12 who completed both conditions" in williams
-    assert "7 of the 65 randomised (about 11%) never received an infusion" in page_text(site, "studies/yoon-2025")
+    assert "65 were randomised and 58 received an infusion" in page_text(site, "studies/yoon-2025")
     assert "first posted on 5 September 2018" in page_text(site, "studies/yoon-2019")
 
 
@@ -216,10 +218,14 @@ def test_news_badges_are_defined_and_applied_one_word_one_badge(site: Path) -> N
     assert "What the verdicts mean" in text
     assert "! Misleading Partly defensible" in text
     html = (site / "news" / "index.html").read_text(encoding="utf-8")
-    rows = re.findall(r'<span class="verdict verdict-([a-z-]+)">.*?</span> [A-Za-z ]+</span><br>([^<]+)<br>', html)
+    # The fact-sheet words follow the badge, unless they are the badge's own label.
+    rows = re.findall(
+        r'<span class="verdict verdict-([a-z-]+)">.*?</span> ([A-Za-z ]+)</span><br>(?:([^<]+)<br>)?', html
+    )
     badge_of: dict[str, set[str]] = {}
-    for verdict, detail in rows:
-        word = detail.split(";")[0].split(" /")[0].split(" (")[0].strip().lower()
+    for verdict, label, detail in rows:
+        assert detail.strip().lower() != label.strip().lower(), "the badge's label is not printed twice"
+        word = (detail or label).split(";")[0].split(" /")[0].split(" (")[0].strip().lower()
         badge_of.setdefault(word, set()).add(verdict)
     assert len(rows) >= 40
     assert all(len(badges) == 1 for badges in badge_of.values()), badge_of

@@ -428,7 +428,7 @@ def test_comparison_shows_unknowns_certainty_and_reasons(site: Path) -> None:
     assert "Infusion length: Not reported" in text
     assert "⊕⊕◯◯ Low certainty" in text
     assert "⊕◯◯◯ Very low certainty" in text
-    assert "Imprecision Serious (−1) 38 people in two crossover trials" in text
+    assert "Imprecision Serious (−1) Two small crossover trials (12 who completed both conditions at Stanford" in text
     assert "may weaken ketamine's antidepressant effect" in text
     assert "We are very uncertain whether injectable naltrexone" in text
     for title in (

@@ -183,9 +183,9 @@ def render_pages(env: jinja2.Environment, template: str, pages: list[tuple[str, 
 
 
 def reference_links(reference: Reference) -> Markup:
-    """PubMed, PubMed Central and ClinicalTrials.gov links for a reference, or its web
-    address where it has none of those. The DOI is a link inside the formatted citation
-    (cite.linked_doi), so it is not repeated here."""
+    """PubMed, PubMed Central and ClinicalTrials.gov links for a reference. The DOI, or
+    the web address of a work without one, is a link inside the formatted citation
+    (`linked_doi`), so it is not repeated here."""
     links = []
     if reference.pmid:
         links.append((f"https://pubmed.ncbi.nlm.nih.gov/{reference.pmid}/", f"PubMed {reference.pmid}"))
@@ -193,18 +193,24 @@ def reference_links(reference: Reference) -> Markup:
         links.append((f"https://www.ncbi.nlm.nih.gov/pmc/articles/{reference.pmcid}/", reference.pmcid))
     if reference.nct:
         links.append((f"https://clinicaltrials.gov/study/{reference.nct}", f"ClinicalTrials.gov {reference.nct}"))
-    if reference.url and not links and not reference.doi:
-        links.append((reference.url, reference.url))
     return Markup(" · ".join(html_link(url, text) for url, text in links))
 
 
 def linked_doi(entry: str, reference: Reference) -> str:
-    """The AMA entry's doi: as a link, so that the DOI is printed once, not beside it
-    again. The entry was formatted from escaped data, so the DOI is found escaped."""
-    shown = f"doi:{escape_inline(reference.doi)}" if reference.doi else ""
-    if not shown or shown not in entry:
+    """The AMA entry's doi: (or, without one, its web address) as a link, so that it is
+    printed once, not beside it again. The entry was formatted from escaped data, so the
+    DOI or address is found escaped."""
+    if reference.doi:
+        shown, url, text = (
+            f"doi:{escape_inline(reference.doi)}",
+            f"https://doi.org/{reference.doi}",
+            f"doi:{reference.doi}",
+        )
+    elif reference.url:
+        shown, url, text = escape_inline(reference.url), reference.url, reference.url
+    else:
         return entry
-    return entry.replace(shown, html_link(f"https://doi.org/{reference.doi}", f"doi:{reference.doi}"), 1)
+    return entry.replace(shown, html_link(url, text), 1) if shown in entry else entry
 
 
 def html_link(url: str, text: str) -> str:

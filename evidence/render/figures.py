@@ -128,10 +128,17 @@ def ama_text(site: SiteData, key: str) -> str:
 
 
 def marked(fact: Fact[Any], text: str | None = None) -> str:
-    """A fact's text followed by its provenance symbol; an unknown says so."""
+    """A fact's text followed by the provenance symbol of each source it rests on (a fact
+    confirmed at different levels shows each, as the pages do); an unknown says so."""
     if fact.level == "unknown" or fact.value is None:
         return "Not reported " + schema.LEVEL_SYMBOLS["unknown"]
-    return f"{text if text is not None else fact.value} {schema.LEVEL_SYMBOLS[fact.level]}"
+    symbols = "".join(dict.fromkeys(schema.LEVEL_SYMBOLS[level] for level in levels_of(fact)))
+    return f"{text if text is not None else fact.value} {symbols}"
+
+
+def levels_of(fact: Fact[Any]) -> list[str]:
+    """The levels of a fact's sources: its own, then each further source's."""
+    return [fact.level, *(further.level for further in fact.also)]
 
 
 def levels_key(levels: Collection[str]) -> str:
@@ -145,7 +152,7 @@ def levels_key(levels: Collection[str]) -> str:
 
 
 def protocol_figure(study: Study) -> Figure:
-    levels = {step.detail.level for step in study.protocol}
+    levels = {level for step in study.protocol for level in levels_of(step.detail)}
     caption = (
         f"Protocol of {study.label}: {study.headline}. Naltrexone or its placebo (circle), ketamine or its control "
         f"(rectangle), assessments (diamond), later phases (triangle). {levels_key(levels)}"
@@ -239,7 +246,7 @@ def _time_point(fact: Fact[str]) -> str:
 
 def naltrexone_figure(site: SiteData) -> Figure:
     studies = naltrexone_studies(site)
-    used = {fact.level for study in studies for fact in naltrexone_facts(study)}
+    used = {level for study in studies for fact in naltrexone_facts(study) for level in levels_of(fact)}
     caption = (
         "Naltrexone in the studies of ketamine, side by side: its form, dose and route, when it was given "
         f"relative to ketamine, and what was measured when. {levels_key(used)}"
