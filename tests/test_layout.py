@@ -54,21 +54,27 @@ def sized_page(request: pytest.FixtureRequest, browser: Any) -> Iterator[tuple[s
     context.close()
 
 
+def fit_problems(page: Any, site_url: str, path: str) -> list[str]:
+    """What on the page at `path` does not fit its window: the document itself, a table
+    wider than the page, or a box that scrolls but is not focusable, named and cued."""
+    page.goto(f"{site_url}/{path}")
+    problems = []
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    if width[0] > width[1]:
+        problems.append(f"{path or 'home'}: document {width[0]} px wide in a {width[1]} px window")
+    problems += [f"{path or 'home'}: {table} is wider than the page" for table in page.evaluate(OVERFLOWING_TABLES)]
+    for box in page.evaluate(SCROLL_BOXES):
+        if not (box["focusable"] and box["named"] and box["cue"]):
+            problems.append(f"{path or 'home'}: a box that scrolls ({box}) is not focusable, named and cued")
+    return problems
+
+
 def test_no_page_is_wider_than_the_window_and_every_table_fits_or_says_it_scrolls(
     sized_page: tuple[str, Any], site_url: str, site_pages: list[str]
 ) -> None:
     """On every page type at 390, 820 and 1280 px nothing is wider than the window, and each table fits or scrolls in a named, focusable box with a cue."""
     name, page = sized_page
-    problems = []
-    for path in site_pages:
-        page.goto(f"{site_url}/{path}")
-        width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-        if width[0] > width[1]:
-            problems.append(f"{path or 'home'}: document {width[0]} px wide in a {width[1]} px window")
-        problems += [f"{path or 'home'}: {table} is wider than the page" for table in page.evaluate(OVERFLOWING_TABLES)]
-        for box in page.evaluate(SCROLL_BOXES):
-            if not (box["focusable"] and box["named"] and box["cue"]):
-                problems.append(f"{path or 'home'}: a box that scrolls ({box}) is not focusable, named and cued")
+    problems = [problem for path in site_pages for problem in fit_problems(page, site_url, path)]
     assert problems == [], f"{name}:\n" + "\n".join(problems)
 
 

@@ -16,7 +16,7 @@ import pypdf
 import pytest
 from conftest import RELEASE_URL, ROOT, load_site, serving
 from test_accessibility import AXE, WCAG_22_AA
-from test_layout import OVERFLOWING_TABLES, SCROLL_BOXES, WIDTHS
+from test_layout import WIDTHS, fit_problems
 from test_print import PAPERS, PrintedPage
 from test_reader import raw_markup, read
 
@@ -175,18 +175,7 @@ def test_the_pages_fit_the_window_and_a_followed_row_link_lands_in_view(
     """At 390, 820 and 1280 px the pages fit the window, tables fit or scroll in a named box, and a row link lands below the header."""
     context = browser.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()
-    problems = []
-    for path in PAGES:
-        page.goto(f"{site_url}/{path}")
-        sizes = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-        if sizes[0] > sizes[1]:
-            problems.append(f"{path}: {sizes[0]} px wide")
-        problems += [f"{path}: {table} is wider than the page" for table in page.evaluate(OVERFLOWING_TABLES)]
-        problems += [
-            f"{path}: {box}"
-            for box in page.evaluate(SCROLL_BOXES)
-            if not (box["focusable"] and box["named"] and box["cue"])
-        ]
+    problems = [problem for path in PAGES for problem in fit_problems(page, site_url, path)]
     for key, rating in data.comparison.certainty.items():
         anchor = sof_anchor(key, rating)
         page.goto("about:blank")

@@ -234,14 +234,15 @@ def markdown_safe_html(fragment: str) -> str:
 
 def add_citations(env: jinja2.Environment, site: SiteData) -> None:
     """The site-wide citation numbers, labels and formatted AMA entries, formatted once."""
-    numbers = cite.numbering(citation_order(site), site.references)
+    order = citation_order(site)
+    numbers = cite.numbering(order, site.references)
     ordered = sorted(site.references, key=numbers.__getitem__)
     items = [cite.escaped_item(cite.ama_item(key, site.references[key]), escape_inline) for key in ordered]
     entries = [
         linked_doi(cite.finish_ama(entry, site.references[key]), site.references[key])
         for key, entry in zip(ordered, cite.format_bibliography(items, cite.AMA, as_html=True), strict=True)
     ]
-    labels = reference_labels(site.references, citation_order(site))
+    labels = reference_labels(site.references, order)
     by_reference = {id(reference): labels[key] for key, reference in site.references.items()}
     env.filters["short_name"] = lambda reference: by_reference.get(id(reference)) or short_name(reference)
     env.globals.update(
