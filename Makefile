@@ -26,7 +26,7 @@ test: $(INSTALLED) $(CHROMIUM) $(AXE)  ## lint and type-check, then every test (
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --numprocesses=auto --maxprocesses=4
 
 bench: $(INSTALLED) $(CHROMIUM) $(AXE)  ## time live preview and full builds (real data, 100, 1,000 studies); Lighthouse at 100
 	$(BIN)/python bench.py

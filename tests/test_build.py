@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import shutil
 import subprocess
@@ -11,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURE_DATA, GOLDEN, ROOT, load_site, snapshot
+from conftest import FIXTURE_DATA, GOLDEN, ROOT, load_site, skip_generated, snapshot
 
 import build
 from evidence import load, render, schema
@@ -20,8 +21,23 @@ from evidence.render import environment
 BROKEN = ROOT / "tests" / "broken"
 
 
+@functools.cache
 def render_fixture() -> dict[str, str]:
+    """The fixture site's pages, rendered once for all the golden tests (render is pure)."""
     return render.render_site(load_site(FIXTURE_DATA, dt.date(2026, 1, 1)))
+
+
+@pytest.fixture(scope="module")
+def built_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture project with its docs/ written and a previous site/, made once: each
+    broken-data case starts from a copy of it instead of building it again."""
+    folder = tmp_path_factory.mktemp("built") / "project"
+    shutil.copytree(FIXTURE_DATA, folder / "data")
+    shutil.copytree(ROOT / "docs", folder / "docs", ignore=skip_generated)
+    assert build.main(["--data", str(folder / "data"), "--docs", str(folder / "docs")]) == 0
+    (folder / "site").mkdir()
+    (folder / "site" / "index.html").write_text("the previous site")
+    return folder
 
 
 @pytest.mark.parametrize("page", sorted(render_fixture()))
@@ -43,12 +59,12 @@ def test_golden_files_have_pages() -> None:
 
 @pytest.mark.parametrize("case", sorted(p.name for p in BROKEN.iterdir()))
 def test_broken_data_reports_every_problem_and_writes_nothing(
-    case: str, project: Path, capsys: pytest.CaptureFixture[str]
+    case: str, built_fixture: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A broken data file gets its complete error list, exit 1, and docs/ stays exactly as it was."""
-    assert build.main(["--data", "data", "--docs", "docs"]) == 0
-    (project / "site").mkdir()
-    (project / "site" / "index.html").write_text("the previous site")
+    project = tmp_path / "project"
+    shutil.copytree(built_fixture, project, symlinks=True)
+    monkeypatch.chdir(project)
     before = snapshot(project)
     shutil.copytree(BROKEN / case / "data", project / "data", dirs_exist_ok=True)
     broken = snapshot(project)
