@@ -18,7 +18,7 @@ import pypdf
 import pytest
 import zxingcpp
 from conftest import RELEASE_URL, serving
-from test_print import PAPERS, PrintedPage
+from test_print import PAPERS, PrintedPage, printed_pages
 
 PAGES = {"home": "", "study": "studies/williams-2018/", "comparison": "comparison/", "figures": "figures/"}
 MM_PER_CSS_PX = 25.4 / 96
@@ -47,7 +47,7 @@ def release_prints(browser: Any, release_url: str) -> dict[tuple[str, str], byte
 
 
 def last_page(pdf: bytes) -> PrintedPage:
-    return PrintedPage(pypdf.PdfReader(io.BytesIO(pdf)).pages[-1])
+    return printed_pages(pdf)[-1]
 
 
 def last_page_in_reading_order(pdf: bytes) -> str:

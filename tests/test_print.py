@@ -1,11 +1,13 @@
-"""Printed handouts, read back from Chromium's PDFs with pypdf (an independent parser):
+"""Printed handouts, read back from Chromium's PDFs with poppler and pypdf (independent parsers):
 the comparison prints at 8 pt or more with its column labels on every page, no heading
 is the last line of a page, and the page counts are those stated in the README."""
 
 from __future__ import annotations
 
+import functools
 import io
 import re
+import subprocess
 from typing import Any
 
 import pypdf
@@ -21,21 +23,35 @@ COLUMN_LABELS = ["Study", "Design and control", "Population", "Participants", "N
 
 
 class PrintedPage:
-    """One page of a PDF: its text lines and the size in points of each piece of text."""
+    """One page of a PDF: its text and lines as poppler's pdftotext reads them, and, read with
+    pypdf when asked (it is slow: some 0.1 s a page), the size in points of each piece of text."""
 
-    def __init__(self, page: Any) -> None:
-        self.sizes: list[tuple[float, str]] = []
+    def __init__(self, page: Any, text: str) -> None:
+        self.page = page
+        self.text = text
+        self.lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+        self.landscape = float(page.mediabox.width) > float(page.mediabox.height)
+
+    @functools.cached_property
+    def sizes(self) -> list[tuple[float, str]]:
+        sizes: list[tuple[float, str]] = []
 
         def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
             if text.strip():
-                self.sizes.append((size * abs(tm[3]) * abs(cm[3]), text.strip()))
+                sizes.append((size * abs(tm[3]) * abs(cm[3]), text.strip()))
 
-        self.text = page.extract_text(visitor_text=visit)
-        self.lines = [" ".join(line.split()) for line in self.text.splitlines() if line.strip()]
-        self.landscape = float(page.mediabox.width) > float(page.mediabox.height)
+        self.page.extract_text(visitor_text=visit)
+        return sizes
 
     def words(self) -> str:
         return " ".join(self.text.split())
+
+
+def printed_pages(pdf: bytes) -> list[PrintedPage]:
+    """The pages of a PDF, read by two parsers independent of Chromium: pypdf and poppler."""
+    pages = pypdf.PdfReader(io.BytesIO(pdf)).pages
+    texts = subprocess.run(["pdftotext", "-raw", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    return [PrintedPage(page, text) for page, text in zip(pages, texts.split("\f"), strict=False)]
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +70,7 @@ def printed(browser: Any, site_url: str) -> dict[tuple[str, str], tuple[list[Pri
         )
         for paper in PAPERS:
             pdf = page.pdf(format=paper, print_background=False)
-            pages = [PrintedPage(p) for p in pypdf.PdfReader(io.BytesIO(pdf)).pages]
+            pages = printed_pages(pdf)
             out[(name, paper)] = (pages, [" ".join(h.split()) for h in headings])
     context.close()
     return out

@@ -1,22 +1,20 @@
 """For teachers: the summary-of-findings page, the home page's links into it, and the
 teaching-session page, read as a reader sees them (built HTML, Chromium at three
-widths, and the printed PDF read back with pypdf)."""
+widths, and the printed PDF read back with poppler and pypdf)."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
 import html
-import io
 import re
 from pathlib import Path
 from typing import Any
 
-import pypdf
 import pytest
 from conftest import RELEASE_URL, ROOT, load_site, serving
 from test_layout import WIDTHS
-from test_print import PAPERS, PrintedPage
+from test_print import PAPERS, printed_pages
 from test_reader import raw_markup, read
 
 from evidence import schema
@@ -210,9 +208,9 @@ def test_the_summary_prints_on_one_page_at_8_pt_with_its_handout_footer(
         page.goto(f"{base}/summary-of-findings/")
         page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
         pdf = page.pdf(format=paper, print_background=False)
-    pages = pypdf.PdfReader(io.BytesIO(pdf)).pages
+    pages = printed_pages(pdf)
     assert len(pages) == 1
-    printed = PrintedPage(pages[0])
+    printed = pages[0]
     assert [(round(size, 1), text) for size, text in printed.sizes if size < 7.95] == []
     words = printed.words()
     for rating in data.comparison.certainty.values():
