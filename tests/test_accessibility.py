@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from conftest import ROOT
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -34,16 +35,22 @@ def violations_on(context: Any, url: str, paths: list[str], rules: list[str] | N
     return found
 
 
-def test_no_axe_violations_at_wcag_22_aa(browser: Any, site_url: str, site_pages: list[str]) -> None:
+# The page types in two halves, so that the test runner's workers can share the work.
+HALVES = pytest.mark.parametrize("half", [0, 1], ids=["first-half", "second-half"])
+
+
+@HALVES
+def test_no_axe_violations_at_wcag_22_aa(browser: Any, site_url: str, site_pages: list[str], half: int) -> None:
     """On every page type axe-core finds no WCAG 2.2 AA violation, the theme's markup included."""
     assert AXE.exists(), "node_modules/axe-core is installed by `make test` (npm ci)"
-    assert violations_on(browser.new_context(color_scheme="light"), site_url, site_pages) == []
+    assert violations_on(browser.new_context(color_scheme="light"), site_url, site_pages[half::2]) == []
 
 
-def test_dark_mode_keeps_every_colour_check(browser: Any, site_url: str, site_pages: list[str]) -> None:
+@HALVES
+def test_dark_mode_keeps_every_colour_check(browser: Any, site_url: str, site_pages: list[str], half: int) -> None:
     """In dark mode too, on every page type, text and links have the contrast WCAG 2.2 AA asks."""
     context = browser.new_context(color_scheme="dark")
-    assert violations_on(context, site_url, site_pages, COLOUR_RULES) == []
+    assert violations_on(context, site_url, site_pages[half::2], COLOUR_RULES) == []
 
 
 def test_keyboard_user_can_skip_to_the_content(browser: Any, site_url: str) -> None:
