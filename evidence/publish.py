@@ -344,7 +344,7 @@ class LivePreview:
             return
         for page in rebuilt:
             if page.endswith(".md"):
-                url = File(page, None, "", use_directory_urls=True).url
+                url = File(page, None, "", use_directory_urls=True).url.removeprefix("./")  # as Page.url
                 self.search[url] = pages.get(url, [])
         index["docs"] = [entry for entries in self.search.values() for entry in entries]
         path.write_text(json.dumps(index, separators=(",", ":"), default=str), encoding="utf-8")
