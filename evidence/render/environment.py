@@ -83,8 +83,16 @@ def _kept_environment(templates: Path) -> tuple[jinja2.Environment, dict[str, An
 
     Compiling the templates takes longer than rendering them, so they are compiled
     once; Jinja compiles a template again when its file has changed (`auto_reload`),
-    so a long `make serve` session sees template edits."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates), auto_reload=True, **ENVIRONMENT_SETTINGS)
+    so a long `make serve` session sees template edits. Compiled templates are also
+    kept between runs, as Python keeps compiled modules, in Jinja's bytecode cache
+    (a folder of the user's own in the temporary directory; an entry is used only for
+    the same template file with the same text), which saves a third of a first render."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates),
+        auto_reload=True,
+        bytecode_cache=jinja2.FileSystemBytecodeCache(),
+        **ENVIRONMENT_SETTINGS,
+    )
     return env, dict(env.globals), dict(env.filters), dict(env.tests)
 
 
