@@ -2,6 +2,7 @@
 
     python bench.py            the real data (6 studies) and 100 synthetic ones; 1,000 once; Lighthouse
     python bench.py --smoke    tiny sizes, one run, no Lighthouse: the check the test suite runs
+    python bench.py --editor   only figures 1 and 2 below (what an editor waits for)
 
 Every figure is printed beside its target, met or not met:
 
@@ -362,7 +363,7 @@ def verdict(ok: bool) -> str:
 def print_save_to_page(studies: int | None, seconds: list[float], target: float) -> None:
     median = statistics.median(seconds)
     runs = ", ".join(f"{s:.2f}" if s < math.inf else f"not shown within {EDIT_TIMEOUT:.0f}" for s in seconds)
-    print(f"save to served page, {label(studies)}: {median:.2f} s (runs: {runs})   "
+    print(f"save to served page, {label(studies)}: {median:.2f} s (runs: {runs}; {load()})   "
           f"target <= {target} s: {verdict(median <= target)}")  # fmt: skip
 
 
@@ -372,7 +373,8 @@ def print_build(builds: Builds) -> None:
                                 ("after an edit to one study", builds.full, builds.plain[runs:])):  # fmt: skip
         full, plain = statistics.median(times), statistics.median(plains)
         print(f"full build / plain MkDocs, {label(builds.studies)}, {name}: {full / plain:.2f}x "
-              f"(make build {full:.2f} s, mkdocs build {plain:.2f} s; runs: {_runs(times)} / {_runs(plains)})   "
+              f"(make build {full:.2f} s, mkdocs build {plain:.2f} s; runs: {_runs(times)} / {_runs(plains)}; "
+              f"{load()})   "
               f"target <= {BUILD_RATIO}x: {verdict(full / plain <= BUILD_RATIO)}")  # fmt: skip
 
 
@@ -418,7 +420,9 @@ def print_lighthouse(studies: int | None, audits: dict[str, Audit] | None) -> No
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one run, no Lighthouse")
-    sizes = SMOKE if parser.parse_args(argv).smoke else FULL
+    parser.add_argument("--editor", action="store_true", help="only what an editor waits for: figures 1 and 2")
+    args = parser.parse_args(argv)
+    sizes = SMOKE if args.smoke else FULL
     print(f"bench.py: {time.strftime('%Y-%m-%d %H:%M %Z')}, {os.cpu_count()} cores, Python {sys.version.split()[0]}; "
           f"median of {sizes.runs} run(s) per figure; {load()}")  # fmt: skip
     for studies, target in sizes.serve:
@@ -427,6 +431,9 @@ def main(argv: list[str] | None = None) -> int:
         sites = {studies: stack.enter_context(built(studies, sizes.runs)) for studies in sizes.ratio}
         for builds in sites.values():
             print_build(builds)
+        if args.editor:
+            print(f"bench.py: done {time.strftime('%H:%M %Z')}; {load()}")
+            return 0
         large = sites[sizes.large]
         audits = dict(lighthouse(large.site, edited_study(large.site.parent))) if sizes.lighthouse else None
         base = sites.get(sizes.base) or stack.enter_context(built(sizes.base, 0, plain=False))
