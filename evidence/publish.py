@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import traceback
 import urllib.parse
 import zipfile
 from collections.abc import Callable, Iterator
@@ -322,7 +323,9 @@ class LivePreview:
         """MkDocs, whole (`dirty` None) or only the pages among `dirty`; the search index merged."""
         try:
             run_mkdocs(self.config_file, self.site_dir, serve_url=self.url, dirty=dirty is not None)
-        except MkDocsFailed:
+        except Exception as error:  # MkDocsFailed, or a bug (in the theme, say): shown, and the preview goes on
+            if not isinstance(error, MkDocsFailed):
+                traceback.print_exc()
             print("build.py: MkDocs failed; still serving what it built", file=sys.stderr)
             self.whole_next = True
             return
