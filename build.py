@@ -29,18 +29,14 @@ import argparse
 import datetime as dt
 import os
 import signal
-import subprocess
 import sys
-import threading
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
 
-import watchfiles
-
 from evidence.check import SiteData, check_data
 from evidence.load import DataError, display_path, read_data
-from evidence.publish import ENGINES, ConfigError, MkDocsFailed, build_offline, build_site, die_with_parent
+from evidence.publish import ENGINES, ConfigError, LivePreview, MkDocsFailed, build_offline, build_site
 from evidence.render import RenderError, render_site
 from evidence.render.environment import TEMPLATES
 from evidence.render.figures import with_pngs
@@ -108,39 +104,38 @@ def report(error: BuildError) -> None:
 
 
 def serve(data_dir: Path, docs_dir: Path, config_file: Path, address: str) -> int:
-    """Serve with MkDocs' live reload; re-render docs/ whenever data or templates change.
+    """Serve with live reload, in this process (evidence/publish.py `LivePreview`): each
+    save re-renders the pages, writes those that changed into docs/ in place, and
+    MkDocs rebuilds them. A bad edit prints its errors and the last good site stays
+    served. Ctrl-C or SIGTERM ends it."""
 
-    MkDocs watches docs/ and reloads the open page once the new pages land, so
-    here pages are written in place, not swapped in whole. A bad edit prints its
-    errors and the last good site stays served."""
-    command = [sys.executable, "-m", "mkdocs", "serve", "--livereload", "--config-file", str(config_file),
-               "--dev-addr", address]  # fmt: skip
-    server = subprocess.Popen(command, preexec_fn=die_with_parent)
-    stop = threading.Event()
-    # Stop MkDocs with us, whether stopped by Ctrl-C or by a plain kill.
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    def update() -> list[str] | None:
+        try:
+            changed = write_pages(with_pngs(render_only(data_dir, os.environ), docs_dir), docs_dir)
+        except (DataError, RenderError, WriteClash, OSError) as error:
+            report(error)
+        except Exception:  # a bug of ours: show it whole, but keep the preview alive
+            traceback.print_exc()
+        else:
+            print(f"build.py: re-rendered {len(changed)} page(s)", file=sys.stderr)
+            return changed
+        print("build.py: still serving the last good site", file=sys.stderr)
+        return None
+
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
-        for changes in watchfiles.watch(data_dir, TEMPLATES, stop_event=stop, rust_timeout=500, yield_on_timeout=True):
-            if server.poll() is not None:
-                break
-            if not changes:
-                continue
-            try:
-                rendered = render_only(data_dir, os.environ)
-                changed = write_pages(with_pngs(rendered, docs_dir), docs_dir)
-                print(f"build.py: re-rendered {len(changed)} page(s)", file=sys.stderr)
-            except (DataError, RenderError, WriteClash, OSError) as error:
-                report(error)
-                print("build.py: still serving the last good site", file=sys.stderr)
-            except Exception:  # a bug of ours: show it whole, but keep the preview alive
-                traceback.print_exc()
-                print("build.py: still serving the last good site", file=sys.stderr)
+        LivePreview(config_file.resolve(), docs_dir.resolve(), data_dir.resolve(), TEMPLATES, update).serve(address)
     except KeyboardInterrupt:
         pass
-    finally:
-        server.terminate()
-        server.wait()
+    except MkDocsFailed as error:
+        report(error)
+        return 1
     return 0
+
+
+def _interrupt(*_: object) -> None:
+    """SIGTERM ends the live preview as Ctrl-C does."""
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,7 +29,7 @@ def _has_marker(head: bytes) -> bool:
     return GENERATED_MARKER.encode() in b"".join(head.split(b"\n", 2)[:2])
 
 
-def _files_under(folder: Path) -> set[str]:
+def files_under(folder: Path) -> set[str]:
     """Paths of the files under folder, relative to it, with /."""
     return {path.relative_to(folder).as_posix() for path in folder.rglob("*") if not path.is_dir()}
 
@@ -51,7 +51,7 @@ def write_pages(pages: Mapping[str, str | bytes], docs_dir: Path) -> list[str]:
     Unchanged files are not touched, so live preview rebuilds little. Hand-written
     files are never overwritten (WriteClash); generated pages no longer in `pages`
     are removed, and so are temporary files that a killed run left behind."""
-    on_disk = _files_under(docs_dir)
+    on_disk = files_under(docs_dir)
     current = {relative: (docs_dir / relative).read_bytes() for relative in pages.keys() & on_disk}
     clashes = [
         relative

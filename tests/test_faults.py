@@ -92,14 +92,17 @@ runpy.run_path(build, run_name="__main__")
 # Each moment: (with --site, the audit event, a marker in its path, which occurrence, then),
 # and the docs/ and site/ a kill then must leave. Every build writes its pages into a staging
 # copy of docs/ (temporary files renamed into place), swaps it in, and with --site has MkDocs
-# write a staging site/ that it swaps in last; then it removes the staging folders.
+# (in the same process) write a staging site/, made just before MkDocs starts, that it swaps
+# in last; then it removes the staging folders.
 MOMENTS = {
     "while the data is read": ((False, "open", "/data/studies/", 1, "kill"), "old", "old"),
     "while the staging docs are written": ((True, "open", f"/{write.TEMP_PREFIX}", 2, "kill"), "old", "old"),
     "just after docs/ is swapped in (docs only)": (
         (False, "shutil.rmtree", f"{write.STAGING_PREFIX}docs", 1, "kill"), "new", "old"),
-    "just after docs/ is swapped in, as MkDocs starts": ((True, "subprocess.Popen", "", 1, "kill"), "new", "old"),
-    "while MkDocs writes the staging site": ((True, "subprocess.Popen", "", 1, "first-page"), "new", "old"),
+    "just after docs/ is swapped in, as MkDocs starts": (
+        (True, "tempfile.mkdtemp", f"{write.STAGING_PREFIX}site", 1, "kill"), "new", "old"),
+    "while MkDocs writes the staging site": (
+        (True, "tempfile.mkdtemp", f"{write.STAGING_PREFIX}site", 1, "first-page"), "new", "old"),
     "just after site/ is swapped in": ((True, "shutil.rmtree", f"{write.STAGING_PREFIX}site", 1, "kill"), "new", "new"),
 }  # fmt: skip
 

@@ -244,6 +244,43 @@ def test_serve_rerenders_when_data_changes(tmp_path: Path) -> None:
         server.wait(timeout=10)
 
 
+def test_a_dirty_preview_build_is_what_a_whole_build_makes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a data edit, live preview rebuilds only the changed pages (a dirty MkDocs build) and
+    merges the search index: every file it then serves is byte for byte what a whole build makes."""
+    import build
+    from evidence.publish import LivePreview
+    from evidence.write import write_pages
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")  # the gzip-compressed sitemap carries its build time
+    folder = copy_sources(tmp_path)
+    data, docs, config = folder / "data", folder / "docs", folder / "mkdocs.yml"
+    assert build.main(["--data", str(data), "--docs", str(docs), "--config", str(config)]) == 0
+    built: list[list[str]] = []
+
+    def update() -> list[str]:
+        built.append(write_pages(build.with_pngs(build.render_only(data, {}), docs), docs))
+        return built[-1]
+
+    def served(preview: LivePreview) -> dict[str, bytes]:
+        return {path.relative_to(preview.site_dir).as_posix(): path.read_bytes()
+                for path in sorted(preview.site_dir.rglob("*")) if path.is_file()}  # fmt: skip
+
+    dirty = LivePreview(config, docs, data, build.TEMPLATES, update)
+    dirty.url = "http://127.0.0.1:8000/"
+    dirty.build(None)
+    study = data / "studies" / "yoon-2019.yaml"
+    study.write_text(study.read_text().replace("headline: Case series", "headline: Edited case series"))
+    dirty.touched = {study}
+    dirty.rebuild()
+    assert "studies/yoon-2019.md" in built[-1]
+    assert "generated.yml" not in built[-1]
+    whole = LivePreview(config, docs, data, build.TEMPLATES, update)
+    whole.url = dirty.url
+    whole.build(None)
+    assert "Edited case series" in (dirty.site_dir / "studies" / "yoon-2019" / "index.html").read_text()
+    assert served(dirty) == served(whole)
+
+
 @pytest.mark.parametrize(
     ("study", "title"),
     [
