@@ -268,11 +268,14 @@ def test_every_primary_study_has_a_page(site: Path, study: str, title: str) -> N
 
 def test_study_pages_are_reached_from_the_list_and_lead_back_to_it(site: Path) -> None:
     """The navigation lists the Studies page, not each study (a study page's size would grow with
-    their number); a study page keeps its short title and opens with a link back to the list."""
+    their number): a study page shows itself there as the current page, with its table of contents,
+    keeps its short title, and opens with a link back to the list."""
     html = (site / "studies" / "williams-2018" / "index.html").read_text(encoding="utf-8")
-    navigation = html.split('class="md-nav md-nav--primary"', 1)[1].split("</nav>", 1)[0]
+    navigation = html.split('class="md-nav md-nav--primary"', 1)[1].split('<nav class="md-nav md-nav--secondary"', 1)[0]
     assert 'href="../"' in navigation
-    assert "Williams et al. 2018" not in navigation
+    assert "Williams et al. 2018" in navigation
+    assert not [study for study in STUDY_IDS if f'href="../{study}/"' in navigation]
+    assert 'id="__toc"' in navigation
     assert "<title>Williams et al. 2018 - " in html
     assert '<p class="back-to-studies"><a href="../"><span aria-hidden="true">←</span> All studies</a></p>' in html
     listing = (site / "studies" / "index.html").read_text(encoding="utf-8")

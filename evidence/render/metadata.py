@@ -148,7 +148,8 @@ def front_matter(pages: dict[str, Page], site: SiteData, directory_urls: bool) -
                 "bibtex": bibtex[_page_key(path)].strip(),
                 **({"qr": qr_svg(url)} if (url := urls[path]) else {}),  # for the printed handout
             },
-            **({"title": html.escape(page.unlisted_title)} if page.unlisted_title else {}),  # as the nav gave it
+            # A page outside the navigation: its title as the navigation gave it, and a flag for the theme.
+            **({"title": html.escape(page.unlisted_title), "unlisted": True} if page.unlisted_title else {}),
             "head": highwire_tags(page, urls[path], site),
             "jsonld": json_ld(page, urls[path], site),
             **({"hide": list(page.hide)} if page.hide else {}),
