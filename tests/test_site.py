@@ -303,6 +303,22 @@ def test_every_primary_study_has_a_page(site: Path, study: str, title: str) -> N
     assert title in page_text(site, f"studies/{study}")
 
 
+def test_study_pages_are_reached_from_the_list_and_lead_back_to_it(site: Path) -> None:
+    """The navigation lists the Studies page, not each study (a study page's size would grow with
+    their number): a study page shows itself there as the current page, with its table of contents,
+    keeps its short title, and opens with a link back to the list."""
+    html = (site / "studies" / "williams-2018" / "index.html").read_text(encoding="utf-8")
+    navigation = html.split('class="md-nav md-nav--primary"', 1)[1].split('<nav class="md-nav md-nav--secondary"', 1)[0]
+    assert 'href="../"' in navigation
+    assert "Williams et al. 2018" in navigation
+    assert not [study for study in STUDY_IDS if f'href="../{study}/"' in navigation]
+    assert 'id="__toc"' in navigation
+    assert "<title>Williams et al. 2018 - " in html
+    assert '<p class="back-to-studies"><a href="../"><span aria-hidden="true">←</span> All studies</a></p>' in html
+    listing = (site / "studies" / "index.html").read_text(encoding="utf-8")
+    assert all(f'href="{study}/"' in listing for study in STUDY_IDS)
+
+
 def test_secondary_analysis_is_linked_to_its_trial(site: Path) -> None:
     """Williams 2019 says it re-analyses Williams 2018, and the 2018 page lists it."""
     child = parse(site / "studies" / "williams-2019" / "index.html")

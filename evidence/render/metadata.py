@@ -20,7 +20,6 @@ from evidence.check import SiteData
 from evidence.render.environment import date_long
 from evidence.render.handout import qr_svg
 from evidence.render.pages import Page
-from evidence.views import ordered_studies
 
 
 def page_url(path: str, *, directory_urls: bool = True) -> str:
@@ -149,6 +148,8 @@ def front_matter(pages: dict[str, Page], site: SiteData, directory_urls: bool) -
                 "bibtex": bibtex[_page_key(path)].strip(),
                 **({"qr": qr_svg(url)} if (url := urls[path]) else {}),  # for the printed handout
             },
+            # A page outside the navigation: its title as the navigation gave it, and a flag for the theme.
+            **({"title": html.escape(page.unlisted_title), "unlisted": True} if page.unlisted_title else {}),
             "head": highwire_tags(page, urls[path], site),
             "jsonld": json_ld(page, urls[path], site),
             **({"hide": list(page.hide)} if page.hide else {}),
@@ -169,10 +170,9 @@ def render_config(site: SiteData, pages: dict[str, Page]) -> str:
     the site's name and address, and the navigation (study pages come and go).
     Material prints the site name and navigation titles as raw HTML, so they are
     HTML-escaped here."""
-    studies = [{html.escape(study.label): f"studies/{study.id}.md"} for study in ordered_studies(site)]
     nav = [
         {"Home": "index.md"},
-        {"Studies": ["studies/index.md", *studies]},
+        {"Studies": "studies/index.md"},  # the study pages are reached from it, not listed (see not_in_nav)
         *({html.escape(pages[path].title): path} for path in
           ("comparison.md", "summary-of-findings.md", "figures.md", "news.md", "teaching.md", "history.md",
            "registrations.md", "glossary.md", "citations.md",
@@ -186,8 +186,11 @@ def render_config(site: SiteData, pages: dict[str, Page]) -> str:
         config["extra"] = {"preview": True}
     else:
         config["site_url"] = site.url
-    moved = sorted(path for path, page in pages.items() if page.redirect)
-    if moved:  # old addresses stay reachable but out of the navigation
-        config["not_in_nav"] = "".join(f"/{path}\n" for path in moved)
+    # Old addresses, and the study pages: each study page carrying a list of every study made
+    # its size grow with their number (6x from 10 to 1,000 studies). Each path is named, so
+    # that MkDocs still warns of any other page left out by mistake.
+    unlisted = sorted(path for path, page in pages.items() if page.redirect or page.unlisted_title)
+    if unlisted:
+        config["not_in_nav"] = "".join(f"/{path}\n" for path in unlisted)
     text: str = yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
     return text

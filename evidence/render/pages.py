@@ -38,6 +38,9 @@ class Page:
     cites: tuple[str, ...] = ()
     hide: tuple[str, ...] = ()
     redirect: str | None = None  # for an old address: the page it moved to (a source path)
+    # A page left out of the navigation (a study page, so that its size does not grow with the
+    # number of studies): its short title, for the window title and the header.
+    unlisted_title: str | None = None
 
 
 def render_home(env: jinja2.Environment, site: SiteData) -> dict[str, Page]:
@@ -110,8 +113,9 @@ def render_study_pages(env: jinja2.Environment, site: SiteData) -> dict[str, Pag
         title = f"{study.label}: {study.headline}"
         description = f"{title}. Every fact with its source."
         pages[f"studies/{study.id}.md"] = Page(
-            text, title, description, study.last_reviewed, study.reference, tuple(site.study_sources[study.id])
-        )
+            text, title, description, study.last_reviewed, study.reference, tuple(site.study_sources[study.id]),
+            unlisted_title=study.label,
+        )  # fmt: skip
     return pages
 
 
