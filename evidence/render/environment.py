@@ -99,10 +99,13 @@ def _kept_environment(templates: Path) -> tuple[jinja2.Environment, dict[str, An
 def make_environment(site: SiteData | None = None, *, directory_urls: bool = True) -> jinja2.Environment:
     """The environment to render `site` in: the kept one (see `_kept_environment`), its
     globals, filters and tests set anew, so that nothing of the last site is left in it."""
-    env, *defaults = _kept_environment(TEMPLATES)
-    for table, default in zip((env.globals, env.filters, env.tests), defaults, strict=True):
-        table.clear()
-        table.update(default)
+    env, default_globals, default_filters, default_tests = _kept_environment(TEMPLATES)
+    env.globals.clear()
+    env.globals.update(default_globals)
+    env.filters.clear()
+    env.filters.update(default_filters)
+    env.tests.clear()
+    env.tests.update(default_tests)
     env.globals.update(
         vocab={name: labels for name, (_, labels) in schema.VOCABULARIES.items()},
         level_symbols=schema.LEVEL_SYMBOLS,
