@@ -188,9 +188,8 @@ class SharedBuilds:
         return int(status.read_text()), (self.root / f"{name}.log").read_text(encoding="utf-8")
 
     def site(self, name: str) -> Path:
-        """The built site/ of a shared build, once its build has finished."""
-        if not (self.root / name).exists():
-            self.start(name)
+        """The built site/ of a shared build, once its build has finished (started here if no worker has)."""
+        self.start(name)
         returncode, output = self.wait(name)
         assert returncode == 0, f"{name}: {output}"
         return self.root / name / "site"
@@ -207,7 +206,7 @@ def builds(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         root.mkdir(exist_ok=True)
     else:
         root = tmp_path_factory.mktemp("shared")
-    shared = SharedBuilds(root, sorted(needed), nu_checker="nu_checker_output" in used)
+    shared = SharedBuilds(root, list(needed), nu_checker="nu_checker_output" in used)
     yield shared
     for process in shared.running.values():
         if worker:  # another worker may be waiting for it

@@ -26,7 +26,7 @@ def axe_violations(page: Any, rules: list[str] | None = None) -> list[str]:
 
 
 def violations_on(context: Any, url: str, paths: list[str], rules: list[str] | None = None) -> list[str]:
-    """axe-core's violations on each page, opened one after another in one tab of `context`."""
+    """axe-core's violations on each page, opened one after another in one tab of `context`, which is then closed."""
     page = context.new_page()
     found = []
     for path in paths:

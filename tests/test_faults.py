@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, fixture_sources, snapshot
 from test_site import fetch as page_text
-from test_site import free_port, wait_for
+from test_site import wait_for
 
 import build
+from bench import free_port
 from evidence import write
 
 STUDY = "data/studies/fixture-trial.yaml"

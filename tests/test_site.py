@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, build_site, copy_sources, fixture_sources, load_site
 
+from bench import free_port
 from evidence import render, schema
 from evidence.render import environment, pages
 
@@ -189,12 +189,6 @@ def test_readme_gives_the_two_commands_and_ci_runs_make_test() -> None:
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     for target in ("serve:", "build:", "test:"):
         assert target in makefile
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def fetch(url: str) -> str:
