@@ -9,10 +9,11 @@ Every figure is printed beside its target, met or not met:
 1. save to served page: `build.py --serve` runs on a free port; one study file is
    edited and the dev server's HTTP response for that study's page is polled until
    it shows the edit (median of the runs), at the real data and at 100 studies;
-2. full build / plain MkDocs: `build.py --site` of a fresh copy of the sources (every
-   figure's PNG made), and again after an edit to one study (the PNGs of unchanged
-   figures kept), each against a plain `mkdocs build --strict` of the same Markdown
-   (median of the runs);
+2. full build / plain MkDocs: `build.py --site` of a fresh copy of the sources with an
+   empty build cache (evidence/cache.py: every figure's PNG drawn, every citation
+   formatted), of a second fresh copy with what the first kept, and of the first
+   again after an edit to one study, each against a plain `mkdocs build --strict` of
+   the same Markdown (median of the runs);
 3. growth to 1,000 studies: the cost per study of a first build, against that at
    100; and a study page's HTML against its size at 10 studies;
 4. Lighthouse (mobile preset) on the home, a study, the comparison and the
@@ -189,7 +190,9 @@ def serving_with_live_reload(work: Path) -> Iterator[str]:
     address = f"127.0.0.1:{free_port()}"
     command = [PYTHON, str(ROOT / "build.py"), "--serve", "--data", "data", "--docs", "docs", "--config", "mkdocs.yml",
                "--dev-addr", address]  # fmt: skip
-    server = subprocess.Popen(command, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    kept = {"XDG_CACHE_HOME": str(work / "build-cache")}  # empty when it starts, and never the user's
+    server = subprocess.Popen(command, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env={**os.environ, **kept})  # fmt: skip
     try:
         yield f"http://{address}/"
     finally:
@@ -224,11 +227,11 @@ def save_to_page(studies: int | None, runs: int) -> list[float]:
 # --- 2 and 3. Full builds ------------------------------------------------------------
 
 
-def timed(command: list[str], cwd: Path) -> float:
-    """Wall time of a command that must succeed."""
+def timed(command: list[str], cwd: Path, kept: Path) -> float:
+    """Wall time of a command that must succeed, with `kept` as its build cache's folder."""
     start = time.perf_counter()
     subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   env={**os.environ, "SOURCE_DATE_EPOCH": "0"})  # fmt: skip
+                   env={**os.environ, "SOURCE_DATE_EPOCH": "0", "XDG_CACHE_HOME": str(kept)})  # fmt: skip
     return time.perf_counter() - start
 
 
@@ -241,35 +244,40 @@ class Builds:
     """The times of one site's full builds, and what they produced."""
 
     studies: int | None
-    first: list[float]  # `make build` (build.py --site) of a fresh copy of the sources: nothing generated yet
+    first: list[float]  # `make build` (build.py --site) of a fresh copy of the sources: nothing generated or kept yet
+    again: list[float]  # `make build` of a second fresh copy, with the build cache the first one left
     full: list[float]  # `make build` again, after one study is edited (docs/ and site/ from the build before)
-    plain: list[float]  # a plain `mkdocs build --strict` of the Markdown each `make build` wrote, first ones first
+    plain: list[float]  # a plain `mkdocs build --strict` of the Markdown each first and each full build wrote
     page_bytes: int  # the HTML of one study's page
     site: Path  # the last build's site/, kept while the block runs (for Lighthouse)
 
 
 @contextlib.contextmanager
 def built(studies: int | None, runs: int, plain: bool = True) -> Iterator[Builds]:
-    """`runs` first builds of a site, each from a fresh copy of its sources, each followed by a
-    build after an edit to one study; each followed by a plain MkDocs build of the same
-    Markdown (unless `plain` is false). With `runs` 0, one first build and nothing else."""
+    """`runs` first builds of a site, each from a fresh copy of its sources with an empty build
+    cache, each followed by a build of a second fresh copy with that cache and a build of the
+    first after an edit to one study; the first and the edited build each followed by a
+    plain MkDocs build of the same Markdown (unless `plain` is false). With `runs` 0, one
+    first build and nothing else."""
     with tempfile.TemporaryDirectory(prefix="bench-build-") as folder:
         (Path(folder) / "sources").mkdir()
         sources = project(Path(folder) / "sources", studies)
-        first, full, plains, firsts_plain = [], [], [], []
+        first, again, full, plains, firsts_plain = [], [], [], [], []
         for run in range(max(runs, 1)):
-            work = Path(folder) / f"run-{run}"
+            work, kept = Path(folder) / f"run-{run}", Path(folder) / f"cache-{run}"
             shutil.copytree(sources, work)
-            first.append(timed(SITE_BUILD, work))
+            first.append(timed(SITE_BUILD, work, kept))
             if plain:
-                firsts_plain.append(timed(PLAIN_BUILD, work))
+                firsts_plain.append(timed(PLAIN_BUILD, work, kept))
             if runs:
+                shutil.copytree(sources, work.with_name(f"again-{run}"))
+                again.append(timed(SITE_BUILD, work.with_name(f"again-{run}"), kept))
                 edit_study(work, edited_study(work), f"Edited for the benchmark, run {run}")
-                full.append(timed(SITE_BUILD, work))
+                full.append(timed(SITE_BUILD, work, kept))
                 if plain:
-                    plains.append(timed(PLAIN_BUILD, work))
+                    plains.append(timed(PLAIN_BUILD, work, kept))
         page = work / "site" / "studies" / edited_study(work) / "index.html"
-        yield Builds(studies, first, full, firsts_plain + plains, page.stat().st_size, work / "site")
+        yield Builds(studies, first, again, full, firsts_plain + plains, page.stat().st_size, work / "site")
 
 
 # --- 4. Lighthouse ---------------------------------------------------------------------
@@ -369,8 +377,11 @@ def print_save_to_page(studies: int | None, seconds: list[float], target: float)
 
 def print_build(builds: Builds) -> None:
     runs = len(builds.first)
-    for name, times, plains in (("first build of a fresh copy", builds.first, builds.plain[:runs]),
-                                ("after an edit to one study", builds.full, builds.plain[runs:])):  # fmt: skip
+    for name, times, plains in (
+        ("first build of a fresh copy, nothing kept", builds.first, builds.plain[:runs]),
+        ("first build of a second fresh copy, with what the first kept", builds.again, builds.plain[:runs]),
+        ("after an edit to one study", builds.full, builds.plain[runs:]),
+    ):
         full, plain = statistics.median(times), statistics.median(plains)
         print(f"full build / plain MkDocs, {label(builds.studies)}, {name}: {full / plain:.2f}x "
               f"(make build {full:.2f} s, mkdocs build {plain:.2f} s; runs: {_runs(times)} / {_runs(plains)}; "

@@ -34,6 +34,7 @@ import traceback
 from collections.abc import Mapping
 from pathlib import Path
 
+from evidence import cache
 from evidence.check import SiteData, check_data
 from evidence.load import DataError, display_path, read_data
 from evidence.publish import ENGINES, ConfigError, LivePreview, MkDocsFailed, build_offline, build_site
@@ -53,7 +54,7 @@ def build(
     files = read_data(data_dir)
     site = check_data(files, dt.date.today(), site_url=environ.get("SITE_URL") or None, release=is_release(environ))
     rendered = render_site(site)
-    with write_docs(with_pngs(rendered, docs_dir), docs_dir) as changed:
+    with write_docs(with_pngs(rendered), docs_dir) as changed:
         if config_file is not None:
             build_site(config_file, site.last_reviewed, engine)
     return site, changed
@@ -111,7 +112,7 @@ def serve(data_dir: Path, docs_dir: Path, config_file: Path, address: str) -> in
 
     def update() -> list[str] | None:
         try:
-            changed = write_pages(with_pngs(render_only(data_dir, os.environ), docs_dir), docs_dir)
+            changed = write_pages(with_pngs(render_only(data_dir, os.environ)), docs_dir)
         except (DataError, RenderError, WriteClash, OSError) as error:
             report(error)
         except Exception:  # a bug of ours: show it whole, but keep the preview alive
@@ -153,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dev-addr", default="127.0.0.1:8000", help="address for --serve")
     parser.add_argument("--engine", choices=ENGINES, default="mkdocs", help="what builds site/ (default: mkdocs)")
     args = parser.parse_args(argv)
+    cache.use(cache.default_folder(), writable=not args.check)
     if args.site and args.docs.absolute() != (args.config.absolute().parent / "docs"):
         print(f"--docs must be the docs/ beside {display_path(args.config)}, which MkDocs builds from", file=sys.stderr)
         return 2

@@ -24,6 +24,7 @@ from citeproc.source.json import CiteProcJSON
 from pybtex.database import BibliographyData, Entry, Person
 from pybtex.database.output.bibtex import Writer as BibtexWriter
 
+from evidence import cache
 from evidence.schema import Reference
 
 STYLES = Path(__file__).resolve().parent.parent / "templates" / "csl"
@@ -184,13 +185,27 @@ def format_bibliography(items: list[dict[str, Any]], style: str, *, as_html: boo
 
     Returns one entry per item, without the number AMA puts in front (citeproc-py
     cannot set it in a margin); the caller numbers the list. An entry depends only
-    on the style and its item, so entries are remembered for the life of the process."""
+    on the style and its item, so entries are remembered for the life of the process,
+    and kept between builds (evidence/cache.py)."""
     keys = [(style, as_html, orjson.dumps(item, option=orjson.OPT_SORT_KEYS)) for item in items]
+    for key in keys:
+        if key not in _FORMATTED and (kept := cache.get("citation", _cache_name(key))) is not None:
+            _FORMATTED[key] = kept.decode("utf-8")
     missing = [(item, key) for item, key in zip(items, keys, strict=True) if key not in _FORMATTED]
     if missing:
         formatted = _format([item for item, _ in missing], style, as_html)
-        _FORMATTED.update((key, entry) for (_, key), entry in zip(missing, formatted, strict=True))
+        for (_, key), entry in zip(missing, formatted, strict=True):
+            _FORMATTED[key] = entry
+            cache.put("citation", _cache_name(key), entry.encode("utf-8"))
     return [_FORMATTED[key] for key in keys]
+
+
+def _cache_name(key: tuple[str, bool, bytes]) -> str:
+    """What an entry is made from: citeproc-py, the style, this module (its fixes to
+    citeproc-py and to what it prints), HTML or plain text, and the item."""
+    style, as_html, item = key
+    return cache.key(cache.version("citeproc-py"), cache.file_digest(STYLES / f"{style}.csl"),
+                     cache.file_digest(Path(__file__)), str(as_html), item)  # fmt: skip
 
 
 def _format(items: list[dict[str, Any]], style: str, as_html: bool) -> list[str]:

@@ -97,8 +97,8 @@ def run_mkdocs(
             config = load_config(str(config_file), site_dir=str(site_dir), strict=serve_url is None)
             if serve_url:
                 config.site_url = serve_url
-                kept = _theme_environment(config.theme)
-                config.theme.get_env = lambda: kept  # type: ignore[method-assign]
+            kept = _theme_environment(config.theme)
+            config.theme.get_env = lambda: kept  # type: ignore[method-assign]
             config.plugins.on_startup(command="serve" if serve_url else "build", dirty=False)
             try:
                 build(config, serve_url=serve_url, dirty=dirty)
@@ -110,14 +110,16 @@ def run_mkdocs(
 
 
 def _theme_environment(theme: Theme) -> jinja2.Environment:
-    """The theme's Jinja environment, made once for the whole live preview (for each set
-    of theme folders and language): compiling Material's templates again for every
-    build takes longer than a dirty build's pages. A template edited while it runs is
-    compiled again (`auto_reload`)."""
+    """The theme's Jinja environment, made once per process (for each set of theme
+    folders and language), and with Jinja's bytecode cache, as our own templates have
+    (evidence/render/environment.py): compiling Material's templates takes longer
+    than a small site's pages, and `mkdocs build` compiles them on every run. A
+    template edited while a live preview runs is compiled again (`auto_reload`)."""
     key = (tuple(theme.dirs), str(theme.locale))
     if key not in _THEME_ENVIRONMENTS:
         env = theme.get_env()
         env.auto_reload = True
+        env.bytecode_cache = jinja2.FileSystemBytecodeCache()
         _THEME_ENVIRONMENTS[key] = env
     return _THEME_ENVIRONMENTS[key]
 
@@ -198,7 +200,7 @@ def build_offline(site: SiteData, config_file: Path, docs_dir: Path, archive: Pa
             n for n in names if is_generated(Path(d) / n)
         ])  # fmt: skip
         rendered = render_site(site, directory_urls=False)
-        write_pages(with_pngs(rendered, docs_dir), work / "docs")  # the PNGs of the build just made
+        write_pages(with_pngs(rendered), work / "docs")
         shutil.copytree(TEMPLATES / "theme", work / "templates" / "theme")
         try:
             config = yaml.safe_load(config_file.read_text(encoding="utf-8"))

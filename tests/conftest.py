@@ -195,17 +195,38 @@ class SharedBuilds:
         return self.root / name / "site"
 
 
+def run_folder(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A folder that every pytest-xdist worker of this run shares (each worker has its own
+    base folder, in one folder of the run), or this process's own outside xdist."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return tmp_path_factory.mktemp(name)
+    folder = tmp_path_factory.getbasetemp().parent / name
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def build_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every build of this run, in this process or a child, keeps its figures, citations and
+    QR codes (evidence/cache.py) in one cache of the run's own, empty when the run starts,
+    never the user's. Autouse: it is set before any build starts."""
+    folder = run_folder(tmp_path_factory, "cache")
+    saved = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(folder)
+    yield folder
+    if saved is None:
+        del os.environ["XDG_CACHE_HOME"]
+    else:
+        os.environ["XDG_CACHE_HOME"] = saved
+
+
 @pytest.fixture(scope="session")
 def builds(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedBuilds]:
     """The shared builds, all those this run's tests need started at once."""
     used = {name for item in request.session.items for name in getattr(item, "fixturenames", ())}
     needed = {build for fixture in used & BUILDS_BY_FIXTURE.keys() for build in BUILDS_BY_FIXTURE[fixture]}
     worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if worker:  # every worker of this run has its own base folder, in one folder of the run
-        root = tmp_path_factory.getbasetemp().parent / "shared"
-        root.mkdir(exist_ok=True)
-    else:
-        root = tmp_path_factory.mktemp("shared")
+    root = run_folder(tmp_path_factory, "shared")
     shared = SharedBuilds(root, list(needed), nu_checker="nu_checker_output" in used)
     yield shared
     for process in shared.running.values():

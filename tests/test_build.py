@@ -12,11 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURE_DATA, GOLDEN, ROOT, load_site, skip_generated, snapshot
+from conftest import FIXTURE_DATA, GOLDEN, RELEASE_URL, ROOT, load_site, skip_generated, snapshot
 
 import build
-from evidence import load, render, schema
-from evidence.render import environment
+from evidence import cache, cite, load, render, schema
+from evidence.render import environment, handout
 
 BROKEN = ROOT / "tests" / "broken"
 
@@ -108,12 +108,49 @@ def test_broken_data_leaves_built_site_alone(project: Path) -> None:
     assert snapshot(project / "site") == before
 
 
-def test_check_validates_without_writing(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """--check reports valid data and writes nothing."""
+def test_check_validates_without_writing(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--check reports valid data and writes nothing, in docs/ or in the build cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(project / "cache"))
     before = snapshot(project / "docs")
     assert build.main(["--check", "--data", "data", "--docs", "docs"]) == 0
     assert "data is valid" in capsys.readouterr().out
     assert snapshot(project / "docs") == before
+    assert not (project / "cache").exists()
+
+
+def test_the_build_cache_changes_nothing_and_survives_damage(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build from kept figures, citations and QR codes writes the same bytes as one that
+    makes them all; a damaged entry is made again and mended; a cache that cannot be
+    written to is left alone, and the build still succeeds."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(project / "cache"))
+    monkeypatch.setenv("SITE_URL", RELEASE_URL)  # an address, so that the pages carry QR codes
+    kept = project / "cache" / cache.APP
+
+    def built_docs() -> dict[str, bytes]:
+        cite._FORMATTED.clear()  # what this process remembers: a new build.py starts without it
+        handout.qr_svg.cache_clear()
+        shutil.rmtree(project / "docs")
+        shutil.copytree(ROOT / "docs", project / "docs", ignore=skip_generated)
+        assert build.main(["--data", "data", "--docs", "docs"]) == 0
+        return snapshot(project / "docs")
+
+    made = built_docs()
+    entries = {kind: sorted((kept / kind).iterdir()) for kind in ("png", "citation", "qr")}
+    assert all(entries.values()), entries
+    assert built_docs() == made
+
+    for entry in [path for paths in entries.values() for path in paths]:
+        entry.write_bytes(entry.read_bytes()[:-1] + b"!")  # one byte changed: the checksum no longer matches
+    assert built_docs() == made
+    assert {kind: sorted((kept / kind).iterdir()) for kind in entries} == entries
+    assert all(cache.get(kind, path.name) for kind, paths in entries.items() for path in paths)  # mended
+
+    shutil.rmtree(kept)
+    kept.parent.mkdir(exist_ok=True)
+    kept.write_text("not a folder")
+    assert built_docs() == made
 
 
 def test_removed_study_disappears(project: Path) -> None:

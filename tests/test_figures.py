@@ -16,6 +16,7 @@ import rispy
 import yaml
 from conftest import RELEASE_URL, ROOT
 
+from evidence import cache
 from evidence.render import figures
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -190,17 +191,26 @@ def test_cite_this_study_exports_hold_the_paper_alone(site: Path, study: str) ->
         assert ris[0]["doi"] == references[key]["doi"]
 
 
-def test_a_png_is_redrawn_only_when_its_svg_changed(tmp_path: Path) -> None:
-    """A figure whose SVG in the old docs/ is unchanged keeps its PNG; a changed one is rasterised again."""
+def test_a_png_is_drawn_once_for_each_svg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A PNG is kept between builds (evidence/cache.py), by the SVG it is drawn from: the
+    same SVG is not drawn again, a changed one is, and so is one whose kept PNG is damaged."""
     svg = (ROOT / "tests" / "golden" / "downloads" / "figures" / "protocol-fixture-trial.svg").read_text()
-    folder = tmp_path / "downloads" / "figures"
-    folder.mkdir(parents=True)
-    (folder / "same.svg").write_text(svg, encoding="utf-8")
-    (folder / "same.png").write_bytes(b"the old PNG")
-    (folder / "changed.svg").write_text(svg.replace("Tester", "Other"), encoding="utf-8")
-    (folder / "changed.png").write_bytes(b"the old PNG")
-    files = {"downloads/figures/same.svg": svg, "downloads/figures/changed.svg": svg, "index.md": "not a figure"}
-    pngs = figures.rasterise(files, tmp_path)
-    assert pngs["downloads/figures/same.png"] == b"the old PNG"
-    assert pngs["downloads/figures/changed.png"] == figures.png_of(svg)
-    assert set(pngs) == {"downloads/figures/same.png", "downloads/figures/changed.png"}
+    drawn: list[str] = []
+    draw = figures._draw_png
+    monkeypatch.setattr(figures, "_draw_png", lambda text: drawn.append(text) or draw(text))
+    monkeypatch.setattr(cache, "_folder", tmp_path)  # as cache.use(tmp_path, writable=True), undone afterwards
+    monkeypatch.setattr(cache, "_writable", True)
+    files = {"downloads/figures/a.svg": svg, "downloads/figures/b.svg": svg, "index.md": "not a figure"}
+    pngs = figures.rasterise(files)
+    assert set(pngs) == {"downloads/figures/a.png", "downloads/figures/b.png"}
+    assert pngs["downloads/figures/a.png"].startswith(b"\x89PNG\r\n\x1a\n")
+    assert len(drawn) == 1
+    assert figures.rasterise(files) == pngs
+    assert len(drawn) == 1
+    changed = svg.replace("Tester", "Other")
+    assert figures.png_of(changed) != pngs["downloads/figures/a.png"]
+    assert len(drawn) == 2
+    for entry in (tmp_path / "png").iterdir():
+        entry.write_bytes(entry.read_bytes()[:100])
+    assert figures.rasterise(files) == pngs
+    assert len(drawn) == 3

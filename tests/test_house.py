@@ -19,6 +19,7 @@ from evidence.render.pages import Page
 # Each module's place in the pipeline; a module imports only from places before its own,
 # or from its own package (render/ is one step in four modules).
 PLACES = {
+    "evidence.cache": 0,  # kept results of pure functions, used by render; shared, like the schema
     "evidence.schema": 0,
     "evidence.load": 1,
     "evidence.check": 2,

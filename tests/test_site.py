@@ -252,7 +252,7 @@ def test_a_dirty_preview_build_is_what_a_whole_build_makes(tmp_path: Path, monke
     built: list[list[str]] = []
 
     def update() -> list[str]:
-        built.append(write_pages(build.with_pngs(build.render_only(data, {}), docs), docs))
+        built.append(write_pages(build.with_pngs(build.render_only(data, {})), docs))
         return built[-1]
 
     def served(preview: LivePreview) -> dict[str, bytes]:

@@ -15,11 +15,11 @@ import urllib.parse
 import xml.etree.ElementTree as ET
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from mkdocs.structure.files import File
 
-from evidence import cite, schema
+from evidence import cache, cite, schema
 from evidence.check import SiteData
 from evidence.render.downloads import DATA_LICENCE, DATA_LICENCE_URL
 from evidence.schema import Fact, Intervention, Study, format_number
@@ -335,44 +335,46 @@ def naltrexone_rows(site: SiteData) -> list[dict[str, Any]]:
     return rows
 
 
-def with_pngs(files: Mapping[str, str], previous: Path | None = None) -> dict[str, str | bytes]:
+def with_pngs(files: Mapping[str, str]) -> dict[str, str | bytes]:
     """The rendered files and, beside each SVG figure, its PNG (see `rasterise`)."""
-    return {**files, **rasterise(files, previous)}
+    return {**files, **rasterise(files)}
 
 
-def rasterise(files: Mapping[str, str | bytes], previous: Path | None = None) -> dict[str, bytes]:
-    """A PNG 1920 px wide for every SVG figure among the rendered files.
-
-    With `previous` (the docs/ being replaced), a figure whose SVG there is the same
-    text keeps the PNG beside it: resvg takes longer than the rest of a small build.
-    After upgrading resvg-py or the fonts, delete docs/downloads/figures/ once."""
-    pngs = {}
-    for path, text in files.items():
-        if not (path.startswith(FOLDER + "/") and path.endswith(".svg") and isinstance(text, str)):
-            continue
-        png = path.removesuffix(".svg") + ".png"
-        pngs[png] = _unchanged_png(previous, path, text) or png_of(text)
-    return pngs
+def rasterise(files: Mapping[str, str | bytes]) -> dict[str, bytes]:
+    """A PNG 1920 px wide for every SVG figure among the rendered files."""
+    return {
+        path.removesuffix(".svg") + ".png": png_of(text)
+        for path, text in files.items()
+        if path.startswith(FOLDER + "/") and path.endswith(".svg") and isinstance(text, str)
+    }
 
 
-def _unchanged_png(previous: Path | None, path: str, svg: str) -> bytes | None:
-    if previous is None:
-        return None
-    try:
-        if (previous / path).read_bytes() != svg.encode("utf-8"):
-            return None
-        return (previous / path.removesuffix(".svg")).with_suffix(".png").read_bytes()
-    except OSError:
-        return None
+# Everything a PNG is drawn with is in its cache key: a change here draws every PNG anew.
+class _PngOptions(TypedDict):
+    width: int
+    background: str
+    skip_system_fonts: bool
+    font_family: str
+
+
+PNG_OPTIONS: _PngOptions = {
+    "width": WIDTH,
+    "background": "#ffffff",
+    "skip_system_fonts": True,
+    "font_family": "DejaVu Sans",
+}
 
 
 def png_of(svg: str) -> bytes:
-    """An SVG figure as PNG bytes with resvg, using only the fonts shipped here."""
+    """An SVG figure as PNG bytes with resvg, using only the fonts shipped here. resvg
+    takes longer than the rest of a small build, so each PNG is kept (evidence/cache.py)."""
+    name = cache.key(cache.version("resvg-py"), repr(PNG_OPTIONS),
+                     *(cache.file_digest(path) for path in FONT_FILES), svg)  # fmt: skip
+    return cache.kept("png", name, lambda: _draw_png(svg))
+
+
+def _draw_png(svg: str) -> bytes:
     import resvg_py
 
     fonts = [str(path) for path in FONT_FILES]
-    png = resvg_py.svg_to_bytes(
-        svg_string=svg, width=WIDTH, background="#ffffff", skip_system_fonts=True, font_files=fonts,
-        font_family="DejaVu Sans",
-    )  # fmt: skip
-    return bytes(png)
+    return bytes(resvg_py.svg_to_bytes(svg_string=svg, font_files=fonts, **PNG_OPTIONS))
