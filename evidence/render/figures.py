@@ -10,10 +10,11 @@ the DejaVu Sans shipped in evidence/fonts/, so a PNG is the same on every machin
 from __future__ import annotations
 
 import dataclasses
+import functools
 import textwrap
 import urllib.parse
 import xml.etree.ElementTree as ET
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -288,23 +289,24 @@ def naltrexone_svg(site: SiteData, figure: Figure) -> str:
 # --- The page and the downloads -----------------------------------------------------
 
 
-def figures_of(site: SiteData) -> list[tuple[Figure, str]]:
-    """Every figure on the site with its SVG: the side-by-side figure, then each protocol."""
-    out = []
+def figures_of(site: SiteData) -> list[tuple[Figure, Callable[[], str]]]:
+    """Every figure on the site, the side-by-side figure and then each protocol, with
+    what draws its SVG (the Figures page needs the figures, not their pictures)."""
+    out: list[tuple[Figure, Callable[[], str]]] = []
     if site.comparison.rows:
         figure = naltrexone_figure(site)
-        out.append((figure, naltrexone_svg(site, figure)))
+        out.append((figure, functools.partial(naltrexone_svg, site, figure)))
     for study in ordered_studies(site):
         if study.protocol:
             figure = protocol_figure(study)
             figure = dataclasses.replace(figure, source=f"Source: {ama_text(site, study.reference)}")
-            out.append((figure, protocol_svg(study, figure, site)))
+            out.append((figure, functools.partial(protocol_svg, study, figure, site)))
     return out
 
 
 def figure_files(site: SiteData) -> dict[str, str]:
     """Each figure as an SVG under downloads/figures/."""
-    return {f"{FOLDER}/{figure.stem}.svg": svg for figure, svg in figures_of(site)}
+    return {f"{FOLDER}/{figure.stem}.svg": draw() for figure, draw in figures_of(site)}
 
 
 def naltrexone_facts(study: Study) -> list[Fact[Any]]:
