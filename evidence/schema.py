@@ -673,7 +673,7 @@ class Study(Record):
     )
     protocol: list[ProtocolStep] = Field(
         default_factory=list,
-        description="The protocol as steps in time order, drawn as a timeline on the study and comparison pages.",
+        description="The protocol as steps in time order, drawn as a timeline on the study and Figures pages.",
     )
 
 

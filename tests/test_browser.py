@@ -282,6 +282,35 @@ def test_lists_are_whole_with_no_pager(page: Any, site_url: str, path: str) -> N
     assert page.locator("table.comparison tbody tr:not([hidden]), ol.reference-list > li").count() >= 5
 
 
+def test_a_link_to_a_comparison_protocol_reaches_its_entry_and_then_its_timeline(page: Any, site_url: str) -> None:
+    """A link made to comparison/#protocol-of-<study> shows that study's entry below the header; the entry's
+    link opens the study page with the timeline on screen."""
+    page.goto(f"{site_url}/comparison/#protocol-of-yoon-2019")
+    page.wait_for_load_state("load")
+    header = page.locator(".md-header").bounding_box()
+    entry = page.locator("li", has=page.locator("#protocol-of-yoon-2019")).bounding_box()
+    assert header["y"] + header["height"] <= entry["y"] < page.viewport_size["height"]
+    page.locator("#protocol-yoon-2019").click()
+    page.wait_for_url("**/studies/yoon-2019/#protocol-yoon-2019")
+    picture = page.locator("#protocol-yoon-2019 svg.protocol-picture").bounding_box()
+    assert 0 <= picture["y"] < page.viewport_size["height"]
+
+
+def test_a_source_drawn_only_when_near_is_reached_by_its_link_on_a_phone(browser: Any, site_url: str) -> None:
+    """On a phone the comparison's sources are laid out only when near; a link to one (as the table's cells
+    make) still scrolls it on screen, below the header, and the glossary marks nothing in those lists."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{site_url}/comparison/#source-yoon-2019")
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(300)
+    header = page.locator(".md-header").bounding_box()
+    item = page.locator("li", has=page.locator("#source-yoon-2019")).bounding_box()
+    assert header["y"] + header["height"] <= item["y"] < page.viewport_size["height"]
+    assert page.locator(".long-list .glossary").count() == 0
+    context.close()
+
+
 def test_sort_by_study_sorts_by_the_label(page: Any, site_url: str) -> None:
     """ "Sort by Study" puts the rows in the alphabetical order of their labels, not by year."""
     page.goto(f"{site_url}/comparison/")

@@ -141,16 +141,22 @@ def test_the_figures_page_is_in_the_navigation_and_links_every_download(site: Pa
 
 
 def test_figures_keep_their_text_alternatives(site: Path) -> None:
-    """The side-by-side picture has alt text and is listed in words; protocols stay inline SVG with their steps."""
+    """The side-by-side picture has alt text and is listed in words; protocols are inline SVG with their steps
+    on the Figures page, and on the comparison each study's entry links its timeline's downloads."""
     for page in ("figures", "comparison"):
         html = (site / page / "index.html").read_text(encoding="utf-8")
         figure = html[html.index('<figure class="slide-figure"') :]
         assert re.search(r'<img alt="Naltrexone in the studies of ketamine[^"]+"', figure)
         assert "The figure in words:" in html
         assert "Injectable naltrexone, given into a muscle" in html
-        assert '<ol class="protocol-steps">' in html
+    figures = (site / "figures" / "index.html").read_text(encoding="utf-8")
+    assert figures.count('<ol class="protocol-steps">') == len(PROTOCOL_STUDIES)
     comparison = (site / "comparison" / "index.html").read_text(encoding="utf-8")
-    assert 'href="../downloads/figures/protocol-yoon-2019.png"' in comparison
+    assert '<ol class="protocol-steps">' not in comparison
+    entry = comparison[comparison.index('id="protocol-of-yoon-2019"') :]
+    entry = entry[: entry.index("</li>")]
+    assert 'href="../downloads/figures/protocol-yoon-2019.png"' in entry
+    assert 'href="../downloads/figures/protocol-yoon-2019.svg"' in entry
 
 
 @pytest.mark.parametrize("study", PROTOCOL_STUDIES)

@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import ROOT, build_site, copy_sources, fixture_sources, load_site
 
 from bench import free_port
@@ -489,18 +490,41 @@ def test_comparison_shows_unknowns_certainty_and_reasons(site: Path) -> None:
 
 
 def test_protocols_are_inline_svg_with_a_text_alternative(site: Path) -> None:
-    """Each protocol is an inline SVG with a title, and its steps are listed in words."""
-    html = (site / "comparison" / "index.html").read_text(encoding="utf-8")
+    """Each study page's protocol is an inline SVG with a title, and its steps are listed in words."""
     for study in NALTREXONE_STUDIES:
+        html = (site / "studies" / study / "index.html").read_text(encoding="utf-8")
         block = html[html.index(f'id="protocol-{study}"') :]
         block = block[: block.index("</ol>")]
         assert '<svg class="protocol-picture"' in block
         assert f'aria-labelledby="protocol-{study}-title"' in block
         assert '<ol class="protocol-steps">' in block
-    assert "45 minutes before the ketamine infusion" in page_text(site, "comparison")
-    assert 'id="protocol-williams-2018"' in (site / "studies" / "williams-2018" / "index.html").read_text(
-        encoding="utf-8"
-    )
+    assert "45 minutes before the ketamine infusion" in page_text(site, "studies/williams-2018")
+
+
+def protocol_entries(site: Path) -> dict[str, str]:
+    """Study id -> the HTML of its entry in the comparison's Protocols section."""
+    html = (site / "comparison" / "index.html").read_text(encoding="utf-8")
+    section = html[html.index('id="protocols"') : html.index('id="sources"')]
+    return dict(re.findall(r'<li><strong id="protocol-of-([a-z0-9-]+)">(.*?)</li>', section, re.S))
+
+
+def test_the_comparison_gives_each_protocol_in_brief_and_links_its_timeline(site: Path) -> None:
+    """The comparison draws no timeline: each study's entry (still at #protocol-of-<study>) gives its steps
+    as the timeline labels them, links the timeline on the study page (the link is #protocol-<study>,
+    the id the timeline had here) and offers its SVG and PNG; the study page has that timeline."""
+    entries = protocol_entries(site)
+    assert set(entries) == set(NALTREXONE_STUDIES)
+    html = (site / "comparison" / "index.html").read_text(encoding="utf-8")
+    assert 'id="protocols"' in html
+    assert "<svg" not in html[html.index('id="protocols"') : html.index('id="sources"')]
+    for study, entry in entries.items():
+        record = yaml.safe_load((ROOT / "data" / "studies" / f"{study}.yaml").read_text(encoding="utf-8"))
+        for step in record["protocol"]:
+            assert f"{step['when']}: {step['label']}" in " ".join(entry.split())
+        assert f'<a href="../studies/{study}/#protocol-{study}" id="protocol-{study}">' in entry
+        for kind in ("svg", "png"):
+            assert f'href="../downloads/figures/protocol-{study}.{kind}"' in entry
+        assert f"protocol-{study}" in parse(site / "studies" / study / "index.html").ids
 
 
 def citations_page_numbers(site: Path) -> dict[str, str]:

@@ -27,10 +27,11 @@
   });
   patterns.sort(function (a, b) { return b.length - a.length; });
   var pattern = new RegExp("(^|[^\\w-])(" + patterns.join("|") + ")(?![\\w-])", "gi");
-  // Not in links, code, headings, quotations, pictures, controls, references or the
-  // dense comparison table (where the marks would crowd the cells).
+  // Not in links, code, headings, quotations, pictures, controls, references, the
+  // dense comparison table (where the marks would crowd the cells) or the long lists
+  // drawn only when near (site.css), whose items would clip a tip.
   var skip = "a, button, code, pre, h1, h2, h3, h4, h5, h6, thead, caption, .comparison-caption, script, style, q, cite, blockquote, svg, " +
-    ".glossary, .headerlink, .level, .reference, .cite-page, table.comparison";
+    ".glossary, .headerlink, .level, .reference, .cite-page, table.comparison, .long-list";
   var used = {};
 
   function makeTerm(term, text) {
