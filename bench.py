@@ -270,8 +270,8 @@ def built(studies: int | None, runs: int, plain: bool = True) -> Iterator[Builds
             if plain:
                 firsts_plain.append(timed(PLAIN_BUILD, work, kept))
             if runs:
-                shutil.copytree(sources, work.with_name(f"again-{run}"))
-                again.append(timed(SITE_BUILD, work.with_name(f"again-{run}"), kept))
+                second_copy = shutil.copytree(sources, work.with_name(f"again-{run}"))
+                again.append(timed(SITE_BUILD, second_copy, kept))
                 edit_study(work, edited_study(work), f"Edited for the benchmark, run {run}")
                 full.append(timed(SITE_BUILD, work, kept))
                 if plain:

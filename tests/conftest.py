@@ -211,13 +211,9 @@ def build_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     QR codes (evidence/cache.py) in one cache of the run's own, empty when the run starts,
     never the user's. Autouse: it is set before any build starts."""
     folder = run_folder(tmp_path_factory, "cache")
-    saved = os.environ.get("XDG_CACHE_HOME")
-    os.environ["XDG_CACHE_HOME"] = str(folder)
-    yield folder
-    if saved is None:
-        del os.environ["XDG_CACHE_HOME"]
-    else:
-        os.environ["XDG_CACHE_HOME"] = saved
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(folder))
+        yield folder
 
 
 @pytest.fixture(scope="session")
