@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
+# Debian's tools the tests read the site with: Chromium, poppler (PDF text and pixels) and Java (the Nu checker).
+SYSTEM_TOOLS := $(CHROMIUM) /usr/bin/pdftotext
 AXE := node_modules/axe-core/axe.min.js
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
@@ -22,13 +24,13 @@ release: $(INSTALLED)  ## build site/ for publishing: refuses the placeholder ad
 offline: $(INSTALLED)  ## write site-offline.zip, a copy of the site that works from the file system
 	$(BIN)/python build.py --offline site-offline.zip
 
-test: $(INSTALLED) $(CHROMIUM) $(AXE)  ## lint and type-check, then every test (browser tests use Debian's Chromium)
+test: $(INSTALLED) $(SYSTEM_TOOLS) $(AXE)  ## lint and type-check, then every test (browser tests use Debian's Chromium)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest --numprocesses=auto --maxprocesses=4
 
-bench: $(INSTALLED) $(CHROMIUM) $(AXE)  ## time live preview and full builds (real data, 100, 1,000 studies); Lighthouse at 100
+bench: $(INSTALLED) $(SYSTEM_TOOLS) $(AXE)  ## time live preview and full builds (real data, 100, 1,000 studies); Lighthouse at 100
 	$(BIN)/python bench.py
 
 check: $(INSTALLED)  ## validate data/ only
@@ -45,9 +47,10 @@ $(INSTALLED): requirements.txt
 	touch $@
 
 # Playwright's own browser download does not work here; the tests drive Debian's Chromium.
-$(CHROMIUM):
+# One grouped rule, so a machine missing several tools runs apt once.
+$(SYSTEM_TOOLS) &:
 	$(SUDO) apt-get update -qq
-	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils $(if $(shell command -v java),,default-jre-headless)
 
 # axe-core and Lighthouse, pinned in package-lock.json, run with Debian's Chromium.
 $(AXE): package.json package-lock.json
