@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 # Debian's tools the tests read the site with: Chromium, poppler (PDF text and pixels) and Java (the Nu checker).
-SYSTEM_TOOLS := $(CHROMIUM) /usr/bin/pdftotext
+SYSTEM_TOOLS := $(CHROMIUM) /usr/bin/pdftotext /usr/bin/java
 AXE := node_modules/axe-core/axe.min.js
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
@@ -50,7 +50,7 @@ $(INSTALLED): requirements.txt
 # One grouped rule, so a machine missing several tools runs apt once.
 $(SYSTEM_TOOLS) &:
 	$(SUDO) apt-get update -qq
-	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils $(if $(shell command -v java),,default-jre-headless)
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils default-jre-headless
 
 # axe-core and Lighthouse, pinned in package-lock.json, run with Debian's Chromium.
 $(AXE): package.json package-lock.json
