@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -317,17 +316,6 @@ def site_url(site: Path) -> Iterator[str]:
     """The built site served over HTTP on a free loopback port."""
     with serving(site) as url:
         yield url
-
-
-def open_at_once(context: Any, url: str, paths: list[str]) -> None:
-    """Open every path in a tab of its own, all loading together, and wait until each tab's
-    network has been idle for 500 ms (late requests such as the search index's included)."""
-    tabs = []
-    for path in paths:
-        tabs.append(context.new_page())
-        tabs[-1].goto(f"{url}/{path}", wait_until="commit")
-    for tab in tabs:
-        tab.wait_for_load_state("networkidle")
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -1,10 +1,10 @@
-"""Accessibility in a real browser: axe-core on every page type, keyboard and dark mode."""
+"""Accessibility in a real browser: axe-core's helpers (test_layout runs them on every page type, in
+the visit that also checks the layout), the keyboard and dark mode."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from conftest import ROOT
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -18,40 +18,13 @@ COLOUR_RULES = ["color-contrast", "link-in-text-block"]
 
 def axe_violations(page: Any, rules: list[str] | None = None) -> list[str]:
     """axe-core's WCAG 2.2 AA violations on the page open in a tab (or those of `rules` only), one line each."""
-    page.add_script_tag(path=str(AXE))
+    assert AXE.exists(), "node_modules/axe-core is installed by `make test` (npm ci)"
+    if page.evaluate("typeof axe === 'undefined'"):
+        page.add_script_tag(path=str(AXE))
     only = {"type": "rule", "values": rules} if rules else {"type": "tag", "values": WCAG_22_AA}
     # resultTypes: axe then describes only the violations in full (a third faster on a large page).
     result = page.evaluate("only => axe.run(document, {runOnly: only, resultTypes: ['violations']})", only)
     return [f"{v['id']}: {v['nodes'][0]['target']} {v['help']}" for v in result["violations"]]
-
-
-def violations_on(context: Any, url: str, paths: list[str], rules: list[str] | None = None) -> list[str]:
-    """axe-core's violations on each page, opened one after another in one tab of `context`, which is then closed."""
-    page = context.new_page()
-    found = []
-    for path in paths:
-        page.goto(f"{url}/{path}")
-        found += [f"{path or 'home'}: {violation}" for violation in axe_violations(page, rules)]
-    context.close()
-    return found
-
-
-# The page types in two halves, so that the test runner's workers can share the work.
-HALVES = pytest.mark.parametrize("half", [0, 1], ids=["first-half", "second-half"])
-
-
-@HALVES
-def test_no_axe_violations_at_wcag_22_aa(browser: Any, site_url: str, site_pages: list[str], half: int) -> None:
-    """On every page type axe-core finds no WCAG 2.2 AA violation, the theme's markup included."""
-    assert AXE.exists(), "node_modules/axe-core is installed by `make test` (npm ci)"
-    assert violations_on(browser.new_context(color_scheme="light"), site_url, site_pages[half::2]) == []
-
-
-@HALVES
-def test_dark_mode_keeps_every_colour_check(browser: Any, site_url: str, site_pages: list[str], half: int) -> None:
-    """In dark mode too, on every page type, text and links have the contrast WCAG 2.2 AA asks."""
-    context = browser.new_context(color_scheme="dark")
-    assert violations_on(context, site_url, site_pages[half::2], COLOUR_RULES) == []
 
 
 def test_keyboard_user_can_skip_to_the_content(browser: Any, site_url: str) -> None:
@@ -68,8 +41,13 @@ def test_keyboard_user_can_skip_to_the_content(browser: Any, site_url: str) -> N
     page.close()
 
 
-def test_dark_mode_toggles(browser: Any, site_url: str) -> None:
-    """The palette toggle switches between light and dark, and the choice sticks across pages."""
+def test_dark_mode_follows_the_system_then_the_toggle(browser: Any, site_url: str) -> None:
+    """A first visit takes the system's dark setting; the palette toggle switches between light and dark,
+    and the choice sticks across pages."""
+    page = browser.new_page(color_scheme="dark")
+    page.goto(f"{site_url}/")
+    assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
+    page.close()
     page = browser.new_page(color_scheme="light")
     page.goto(f"{site_url}/")
     scheme = "document.body.getAttribute('data-md-color-scheme')"
