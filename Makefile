@@ -28,7 +28,7 @@ test: $(INSTALLED) $(SYSTEM_TOOLS) $(AXE)  ## lint and type-check, then every te
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest --numprocesses=auto --maxprocesses=4
+	$(BIN)/python -m pytest --numprocesses=auto --maxprocesses=4 --dist loadgroup
 
 bench: $(INSTALLED) $(SYSTEM_TOOLS) $(AXE)  ## time live preview and full builds (real data, 100, 1,000 studies); Lighthouse at 100
 	$(BIN)/python bench.py

@@ -45,15 +45,34 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+# Fixtures made once per worker that cost seconds (PDFs printed, sites built): the tests that use one
+# run on one worker (`make test` runs pytest-xdist's --dist loadgroup), so that it is made once per run.
+ONE_WORKER_FIXTURES = ["printed", "release_prints", "offline_copy", "hostile_site", "versions", "built_fixture"]
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The contact sheet is a tool run on request, not a check: without --contact-sheet it is
-    left out of the run (deselected), so that no test is ever skipped."""
+    """Put the tests that share a costly fixture in one xdist group. And the contact sheet is a tool
+    run on request, not a check: without --contact-sheet it is left out of the run (deselected), so
+    that no test is ever skipped."""
+    for item in items if config.pluginmanager.hasplugin("xdist") else ():
+        shared = [name for name in ONE_WORKER_FIXTURES if name in getattr(item, "fixturenames", ())]
+        if shared:
+            item.add_marker(pytest.mark.xdist_group(shared[0]))
     if config.getoption("--contact-sheet"):
         return
     sheet = [item for item in items if item.name == "test_writes_a_contact_sheet_on_request"]
     if sheet:
         config.hook.pytest_deselected(items=sheet)
         items[:] = [item for item in items if item not in sheet]
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A grouped test that pytest-xdist did not group fails, instead of silently making its fixture
+    on every worker (pytest-xdist 3.8 groups by renaming items, which pytest 9.2 ignores: #1386)."""
+    grouping = getattr(item.config.option, "loadgroup", False)
+    if grouping and item.get_closest_marker("xdist_group") and "@" not in item.nodeid:
+        pytest.fail(f"{item.nodeid} is not in its xdist group: see requirements.in on pytest")
 
 
 @pytest.fixture
