@@ -41,9 +41,15 @@ def print_pdf(browser: Any, url: str, paper: str) -> bytes:
 
 @pytest.fixture(scope="module")
 def release_prints(browser: Any, release_url: str) -> dict[tuple[str, str], bytes]:
-    """Each page type of the release build printed on each paper."""
-    return {(name, paper): print_pdf(browser, f"{release_url}/{path}", paper) for name, path in PAGES.items()
-            for paper in PAPERS}  # fmt: skip
+    """Each page type of the release build printed on each paper (one load of each page prints both)."""
+    context = browser.new_context()
+    page = context.new_page()
+    prints = {}
+    for name, path in PAGES.items():
+        page.goto(f"{release_url}/{path}")
+        prints |= {(name, paper): page.pdf(format=paper, print_background=False) for paper in PAPERS}
+    context.close()
+    return prints
 
 
 def last_page(pdf: bytes) -> PrintedPage:

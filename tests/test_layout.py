@@ -79,18 +79,18 @@ PHONE_AXE_PAGES = ["studies/williams-2018/", "studies/yoon-2025/", "news/", "reg
                    "summary-of-findings/", "teaching/"]  # fmt: skip
 
 
-def dark_mode(page: Any, dark: bool) -> None:
-    """Switch the open page's palette with its toggle, as a reader does (a page with styles of its own, 404.html,
-    follows the system's setting instead). The choice is kept for the next page, so switch back after."""
+def dark_mode(page: Any) -> None:
+    """Switch the open page to dark mode with its palette toggle, as a reader does (a page with styles of its
+    own, 404.html, follows the system's setting instead)."""
     # Colours the theme eases in would be read half-way, and in the parts not yet drawn (the content-visibility
     # lists) they only start to fade when axe scrolls to them: the check reads the colours they settle on.
     page.add_style_tag(content="*, *::before, *::after { transition: none !important; }")
-    toggle = page.locator(f"label[title='Switch to {'dark' if dark else 'light'} mode']")
+    toggle = page.locator("label[title='Switch to dark mode']")
     if toggle.count() == 0:
-        page.emulate_media(color_scheme="dark" if dark else "light")
+        page.emulate_media(color_scheme="dark")
         return
     toggle.click()
-    page.wait_for_function(f"document.body.dataset.mdColorScheme === '{'slate' if dark else 'default'}'")
+    page.wait_for_function("document.body.dataset.mdColorScheme === 'slate'")
 
 
 def axe_problems(page: Any, path: str, width: str) -> list[str]:
@@ -102,9 +102,10 @@ def axe_problems(page: Any, path: str, width: str) -> list[str]:
     if width != "desktop":
         return []
     found = [f"{label}: {violation}" for violation in axe_violations(page)]
-    dark_mode(page, True)
+    dark_mode(page)
     found += [f"{label} in dark mode: {violation}" for violation in axe_violations(page, COLOUR_RULES)]
-    dark_mode(page, False)
+    page.evaluate("localStorage.clear()")  # the next page opens in light mode again, as on a first visit
+    page.emulate_media(color_scheme="light")
     return found
 
 
