@@ -1,13 +1,14 @@
 // Holds back the search index until the reader opens search.
 // Material 9.8's bundle requests search/search_index.json (with XMLHttpRequest) as
-// soon as a page loads, 224 KB on every first visit, and has no setting to wait.
+// soon as a page loads, 224 KB on every first visit, and has no setting to wait;
+// Zensical's bundle does the same with search.json at the site's root (328 KB).
 // This script runs before the bundle and delays that one request's send() until
 // the search box gets focus or the search toggle changes (a click or tap on the
 // magnifier, or the "/", "s" or "f" shortcut, which focus the box). Material then
 // indexes as usual; a query typed meanwhile runs once the index is in.
 (() => {
   "use strict";
-  const INDEX = /(^|\/)search\/search_index\.json(\?|$)/;
+  const INDEX = /(^|\/)(search\/search_index|search)\.json$/;
   const open = XMLHttpRequest.prototype.open;
   const send = XMLHttpRequest.prototype.send;
   const held = new WeakSet();
