@@ -18,9 +18,10 @@ import pypdf
 import pytest
 import zxingcpp
 from conftest import RELEASE_URL, serving
-from test_print import PAPERS, PrintedPage, printed_pages
+from test_print import PAPERS, PrintedPage, printed_pages, summary_problems
 
-PAGES = {"home": "", "study": "studies/williams-2018/", "comparison": "comparison/", "figures": "figures/"}
+PAGES = {"home": "", "study": "studies/williams-2018/", "comparison": "comparison/", "figures": "figures/",
+         "summary": "summary-of-findings/"}  # fmt: skip
 MM_PER_CSS_PX = 25.4 / 96
 
 
@@ -47,6 +48,7 @@ def release_prints(browser: Any, release_url: str) -> dict[tuple[str, str], byte
     prints = {}
     for name, path in PAGES.items():
         page.goto(f"{release_url}/{path}")
+        page.evaluate("window.dispatchEvent(new Event('beforeprint'))")  # as a browser's Print does
         prints |= {(name, paper): page.pdf(format=paper, print_background=False) for paper in PAPERS}
     context.close()
     return prints
@@ -153,3 +155,10 @@ def test_a_preview_prints_no_qr_code_and_says_its_address_is_not_final(browser: 
         assert "Cite as:" in words
         assert "example.org" not in words
         assert qr_codes_on_last_page(pdf) == []
+
+
+@pytest.mark.parametrize("paper", PAPERS)
+def test_a_release_summary_prints_on_one_page_at_8_pt(release_prints: dict[tuple[str, str], bytes], paper: str) -> None:
+    """With its address and QR code in the footer, a release's summary of findings still prints on one page of
+    A4 and of Letter, all text 8 pt or more, every rating in it."""
+    assert summary_problems(printed_pages(release_prints[("summary", paper)])) == []

@@ -4,6 +4,7 @@ is the last line of a page, and the page counts are those stated in the README."
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import io
 import re
@@ -12,7 +13,9 @@ from typing import Any
 
 import pypdf
 import pytest
-from conftest import ROOT
+from conftest import ROOT, load_site
+
+from evidence import schema
 
 PAPERS = ["A4", "Letter"]
 PRINTED = {"home": "", "study": "studies/williams-2018/", "comparison": "comparison/",
@@ -131,3 +134,25 @@ def test_the_home_page_cite_box_is_not_alone_on_a_page(printed: Any) -> None:
         pages, _ = printed[("home", paper)]
         last = next(page for page in pages if "Cite this page" in page.words())
         assert not last.words().startswith("Cite this page"), paper
+
+
+def summary_problems(pages: list[PrintedPage]) -> list[str]:
+    """What keeps a printed summary of findings from being a one-page handout: more than one page, text under
+    8 pt, a certainty rating's symbols missing, or no cite box, review date and citation."""
+    if len(pages) != 1:
+        return [f"{len(pages)} pages"]
+    words = pages[0].words()
+    ratings = load_site(ROOT / "data", dt.date.today()).comparison.certainty.values()
+    missing = [symbols for symbols in (schema.CERTAINTY_SYMBOLS[r.level] for r in ratings) if symbols not in words]
+    missing += [text for text in ("Cite this page", "Evidence last reviewed", "Cite as:") if text not in words]
+    return [f"under 8 pt: {size:.1f} {text}" for size, text in pages[0].sizes if size < 7.95] + missing
+
+
+@pytest.mark.parametrize("paper", PAPERS)
+def test_the_summary_prints_on_one_page_at_8_pt_with_its_handout_footer(printed: Any, paper: str) -> None:
+    """A preview's summary of findings prints on exactly one page of A4 and of Letter, all text 8 pt or more, every
+    rating in it, and ends with its handout footer: the word that the address is not final, the review date and
+    the citation (a release's, with its address and QR code, is tested in test_handout)."""
+    pages, _ = printed[("summary", paper)]
+    assert summary_problems(pages) == []
+    assert "Address not final" in pages[0].words()

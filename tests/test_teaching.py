@@ -1,10 +1,9 @@
 """For teachers: the summary-of-findings page, the home page's links into it, and the
-teaching-session page, read as a reader sees them (built HTML, Chromium at three
-widths, and the printed PDF read back with poppler and pypdf)."""
+teaching-session page, read as a reader sees them (built HTML and Chromium at three
+widths; the summary's printed PDF is read back in test_print and test_handout)."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import html
 import re
@@ -12,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import RELEASE_URL, ROOT, load_site, serving
+from conftest import ROOT, load_site
 from test_layout import WIDTHS
-from test_print import PAPERS, printed_pages
 from test_reader import raw_markup, read
 
 from evidence import schema
@@ -168,8 +166,7 @@ def test_the_pages_show_no_raw_markup(site: Path, path: str) -> None:
 @pytest.mark.parametrize("width", list(WIDTHS.values()), ids=list(WIDTHS))
 def test_a_followed_row_link_lands_in_view(browser: Any, site_url: str, data: Any, width: int) -> None:
     """At 390, 820 and 1280 px a row link of the summary lands below the header, in the top half of the window.
-    (That the pages fit the window, and axe-core, are tested with every page type in test_layout and
-    test_accessibility.)"""
+    (That the pages fit the window, and axe-core, are tested with every page type in test_layout.)"""
     context = browser.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()
     problems = []
@@ -190,35 +187,3 @@ def test_a_followed_row_link_lands_in_view(browser: Any, site_url: str, data: An
             problems.append(f"#{anchor} lands at {found}")
     context.close()
     assert problems == []
-
-
-@pytest.mark.parametrize("build", ["preview", "release"])
-@pytest.mark.parametrize("paper", PAPERS)
-def test_the_summary_prints_on_one_page_at_8_pt_with_its_handout_footer(
-    browser: Any, site_url: str, release_site: Path, data: Any, paper: str, build: str
-) -> None:
-    """The summary prints on exactly one page of A4 and of Letter, all text 8 pt or more, every table in it,
-    and ends with its handout footer: in a release its address and QR code, in a preview the word that the
-    address is not final; the review date and the citation in both."""
-    with contextlib.ExitStack() as stack:
-        base = site_url if build == "preview" else stack.enter_context(serving(release_site))
-        context = browser.new_context()
-        stack.callback(context.close)
-        page = context.new_page()
-        page.goto(f"{base}/summary-of-findings/")
-        page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
-        pdf = page.pdf(format=paper, print_background=False)
-    pages = printed_pages(pdf)
-    assert len(pages) == 1
-    printed = pages[0]
-    assert [(round(size, 1), text) for size, text in printed.sizes if size < 7.95] == []
-    words = printed.words()
-    for rating in data.comparison.certainty.values():
-        assert schema.CERTAINTY_SYMBOLS[rating.level] in words
-    assert "Cite this page" in words
-    assert "Evidence last reviewed" in words
-    assert "Cite as:" in words
-    if build == "release":
-        assert f"{RELEASE_URL}summary-of-findings/" in words
-    else:
-        assert "Address not final" in words
