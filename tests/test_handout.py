@@ -109,6 +109,7 @@ def test_a_printed_page_ends_with_its_address_review_date_and_citation(
     assert "Evidence last reviewed" in footer
     assert "Cite as:" in footer
     assert footer.endswith(address), "the citation, which ends with the address, is the last thing printed"
+    assert footer.count(address) == 2, "the address is printed twice: as the address and in the citation"
 
 
 @pytest.mark.parametrize("paper", PAPERS)

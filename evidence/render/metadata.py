@@ -146,7 +146,9 @@ def front_matter(pages: dict[str, Page], site: SiteData, directory_urls: bool) -
                 "ama": ama_text,
                 "apa": apa_text,
                 "bibtex": bibtex[_page_key(path)].strip(),
-                **({"qr": qr_svg(url)} if (url := urls[path]) else {}),  # for the printed handout
+                # For the printed handout: the QR code, and the citation before its address (printed unbroken).
+                **({"qr": qr_svg(url)} if (url := urls[path]) else {}),
+                **({"ama_before_url": ama_text.removesuffix(url)} if url and ama_text.endswith(url) else {}),
             },
             # A page outside the navigation: its title as the navigation gave it, and a flag for the theme.
             **({"title": html.escape(page.unlisted_title), "unlisted": True} if page.unlisted_title else {}),
