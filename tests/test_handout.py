@@ -18,7 +18,7 @@ import pypdf
 import pytest
 import zxingcpp
 from conftest import RELEASE_URL, serving
-from test_print import PAPERS, PrintedPage, printed_pages, summary_problems
+from test_print import PAPERS, PrintedPage, print_each, printed_pages, summary_problems
 
 PAGES = {"home": "", "study": "studies/williams-2018/", "comparison": "comparison/", "figures": "figures/",
          "summary": "summary-of-findings/"}  # fmt: skip
@@ -43,15 +43,8 @@ def print_pdf(browser: Any, url: str, paper: str) -> bytes:
 @pytest.fixture(scope="module")
 def release_prints(browser: Any, release_url: str) -> dict[tuple[str, str], bytes]:
     """Each page type of the release build printed on each paper (one load of each page prints both)."""
-    context = browser.new_context()
-    page = context.new_page()
-    prints = {}
-    for name, path in PAGES.items():
-        page.goto(f"{release_url}/{path}")
-        page.evaluate("window.dispatchEvent(new Event('beforeprint'))")  # as a browser's Print does
-        prints |= {(name, paper): page.pdf(format=paper, print_background=False) for paper in PAPERS}
-    context.close()
-    return prints
+    return {(name, paper): pdf for name, (pdfs, _) in print_each(browser, release_url, PAGES).items()
+            for paper, pdf in pdfs.items()}  # fmt: skip
 
 
 def last_page(pdf: bytes) -> PrintedPage:

@@ -57,26 +57,33 @@ def printed_pages(pdf: bytes) -> list[PrintedPage]:
     return [PrintedPage(page, text) for page, text in zip(pages, texts.split("\f"), strict=False)]
 
 
+# A page's headings as a reader reads them: without the theme's permalink and the copy-link buttons.
+HEADINGS = """hs => hs.map(h => h.cloneNode(true)).map(h => {
+  h.querySelectorAll('.headerlink, .copy-link').forEach(x => x.remove()); return h.textContent.trim(); })"""
+
+
+def print_each(browser: Any, base: str, pages: dict[str, str]) -> dict[str, tuple[dict[str, bytes], list[str]]]:
+    """Each page, loaded once and printed on each paper after `beforeprint` (as a browser's Print fires it):
+    by name, its PDF on each paper and its headings."""
+    context = browser.new_context()
+    tab = context.new_page()
+    out = {}
+    for name, path in pages.items():
+        tab.goto(f"{base}/{path}")
+        tab.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+        headings = tab.eval_on_selector_all("article h1, article h2, article h3, article h4", HEADINGS)
+        pdfs = {paper: tab.pdf(format=paper, print_background=False) for paper in PAPERS}
+        out[name] = (pdfs, [" ".join(heading.split()) for heading in headings])
+    context.close()
+    return out
+
+
 @pytest.fixture(scope="module")
 def printed(browser: Any, site_url: str) -> dict[tuple[str, str], tuple[list[PrintedPage], list[str]]]:
     """Each printed page type on each paper: its PDF pages and the headings the page has."""
-    context = browser.new_context()
-    page = context.new_page()
-    out = {}
-    for name, path in PRINTED.items():
-        page.goto(f"{site_url}/{path}")
-        page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
-        headings = page.eval_on_selector_all(
-            "article h1, article h2, article h3, article h4",
-            "hs => hs.map(h => h.cloneNode(true)).map(h => { h.querySelectorAll('.headerlink, .copy-link')"
-            ".forEach(x => x.remove()); return h.textContent.trim(); })",
-        )
-        for paper in PAPERS:
-            pdf = page.pdf(format=paper, print_background=False)
-            pages = printed_pages(pdf)
-            out[(name, paper)] = (pages, [" ".join(h.split()) for h in headings])
-    context.close()
-    return out
+    return {(name, paper): (printed_pages(pdf), headings)
+            for name, (pdfs, headings) in print_each(browser, site_url, PRINTED).items()
+            for paper, pdf in pdfs.items()}  # fmt: skip
 
 
 @pytest.mark.parametrize("paper", PAPERS)
@@ -136,14 +143,20 @@ def test_the_home_page_cite_box_is_not_alone_on_a_page(printed: Any) -> None:
         assert not last.words().startswith("Cite this page"), paper
 
 
+@functools.cache
+def certainty_symbols() -> list[str]:
+    """The symbols of each certainty rating in the real data, read once."""
+    ratings = load_site(ROOT / "data", dt.date.today()).comparison.certainty.values()
+    return [schema.CERTAINTY_SYMBOLS[rating.level] for rating in ratings]
+
+
 def summary_problems(pages: list[PrintedPage]) -> list[str]:
     """What keeps a printed summary of findings from being a one-page handout: more than one page, text under
     8 pt, a certainty rating's symbols missing, or no cite box, review date and citation."""
     if len(pages) != 1:
         return [f"{len(pages)} pages"]
     words = pages[0].words()
-    ratings = load_site(ROOT / "data", dt.date.today()).comparison.certainty.values()
-    missing = [symbols for symbols in (schema.CERTAINTY_SYMBOLS[r.level] for r in ratings) if symbols not in words]
+    missing = [symbols for symbols in certainty_symbols() if symbols not in words]
     missing += [text for text in ("Cite this page", "Evidence last reviewed", "Cite as:") if text not in words]
     return [f"under 8 pt: {size:.1f} {text}" for size, text in pages[0].sizes if size < 7.95] + missing
 
