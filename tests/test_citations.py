@@ -14,7 +14,7 @@ import pytest
 import rispy
 import yaml
 from citeproc.source.json import CiteProcJSON
-from conftest import RELEASE_URL, ROOT
+from conftest import RELEASE_URL, ROOT, serving
 
 REFERENCES = yaml.safe_load((ROOT / "data" / "references.yaml").read_text(encoding="utf-8"))
 STUDIES = sorted(path.stem for path in (ROOT / "data" / "studies").glob("*.yaml"))
@@ -176,8 +176,31 @@ def test_every_page_can_be_cited(release_site: Path, page: str) -> None:
     url = SITE_URL + page
     for part in ('id="cite-ama"', 'id="cite-apa"', 'id="cite-bibtex"', "Copy AMA citation", "Copy BibTeX"):
         assert part in box
-    assert box.count(url) >= 4, "address link, AMA, APA and BibTeX"
+    assert f'href="{url}"' in box
+    assert re.sub(r"<[^>]+>", "", box).count(url) >= 4, "address link, AMA, APA and BibTeX, as a reader sees them"
     assert re.search(r"Evidence last reviewed \d{1,2} [A-Z][a-z]+ \d{4}", box)
+
+
+def test_a_cited_address_breaks_only_after_a_slash_and_copies_whole(browser: Any, release_site: Path) -> None:
+    """On a phone and at 1280 px, the box's addresses wrap only after a "/": a browser would also break
+    "summary-of-findings/" after a hyphen, and "summary-" / "of-findings/" reads as two words.
+    The pieces and break points add nothing to what the copy button copies."""
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    with serving(release_site) as url:
+        for width in (390, 1280):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto(f"{url}/summary-of-findings/")
+            lines = page.locator(".cite-page .url-part").evaluate_all(
+                "parts => parts.map(part => [part.textContent, part.getClientRects().length])"
+            )
+            assert len(lines) == 9, "the address link, the AMA and the APA citation, three pieces each"
+            assert [part for part, boxes in lines if boxes != 1] == [], f"a piece of an address wraps at {width} px"
+        page.get_by_role("button", name="Copy APA citation").click()
+        copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.endswith(f" {SITE_URL}summary-of-findings/")
+    assert copied == page.locator("#cite-apa").inner_text()
+    context.close()
 
 
 def test_copy_button_copies_the_citation(browser: Any, site_url: str) -> None:

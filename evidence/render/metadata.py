@@ -27,6 +27,13 @@ def page_url(path: str, *, directory_urls: bool = True) -> str:
     return File(path, "docs", "site", use_directory_urls=directory_urls).url
 
 
+def url_parts(url: str) -> list[str]:
+    """An address cut after each "/" of its path, for a screen to break it only there:
+    browsers also break after a hyphen, and "summary-" / "of-findings/" reads as two words."""
+    host_end = url.find("/", url.find("//") + 2) + 1 or len(url)
+    return [url[:host_end], *re.findall(r"[^/]+/?", url[host_end:])]
+
+
 def _date_parts(text: str) -> list[int]:
     return [int(part) for part in text.split("-")]
 
@@ -149,6 +156,8 @@ def front_matter(pages: dict[str, Page], site: SiteData, directory_urls: bool) -
                 # For the printed handout: the QR code, and the citation before its address (printed unbroken).
                 **({"qr": qr_svg(url)} if (url := urls[path]) else {}),
                 **({"ama_before_url": ama_text.removesuffix(url)} if url and ama_text.endswith(url) else {}),
+                **({"apa_before_url": apa_text.removesuffix(url)} if url and apa_text.endswith(url) else {}),
+                **({"url_parts": url_parts(url)} if url else {}),
             },
             # A page outside the navigation: its title as the navigation gave it, and a flag for the theme.
             **({"title": html.escape(page.unlisted_title), "unlisted": True} if page.unlisted_title else {}),
