@@ -37,7 +37,7 @@ from pathlib import Path
 from evidence import cache
 from evidence.check import SiteData, check_data
 from evidence.load import DataError, display_path, read_data
-from evidence.publish import ENGINES, ConfigError, LivePreview, MkDocsFailed, build_offline, build_site
+from evidence.publish import ENGINES, ConfigError, MkDocsFailed, build_offline, build_site
 from evidence.render import RenderError, render_site
 from evidence.render.environment import TEMPLATES
 from evidence.render.figures import with_pngs
@@ -105,7 +105,7 @@ def report(error: BuildError) -> None:
 
 
 def serve(data_dir: Path, docs_dir: Path, config_file: Path, address: str) -> int:
-    """Serve with live reload, in this process (evidence/publish.py `LivePreview`): each
+    """Serve with live reload, in this process (evidence/preview.py `LivePreview`): each
     save re-renders the pages, writes those that changed into docs/ in place, and
     MkDocs rebuilds them. A bad edit prints its errors and the last good site stays
     served. Ctrl-C or SIGTERM ends it."""
@@ -122,6 +122,8 @@ def serve(data_dir: Path, docs_dir: Path, config_file: Path, address: str) -> in
             return changed
         print("build.py: still serving the last good site", file=sys.stderr)
         return None
+
+    from evidence.preview import LivePreview  # the server and file watcher, which a build does not need
 
     signal.signal(signal.SIGTERM, _interrupt)
     try:

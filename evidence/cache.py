@@ -1,8 +1,9 @@
 """What builds keep between runs: results that are slow to make and depend only on their input.
 
 resvg takes about 0.13 s to draw each figure's PNG, citeproc-py takes about half of
-a render to format the citations, and segno about 15 ms per QR code; each is a pure
-function of its input. Each result is kept as a file named by the SHA-256 of all
+a render to format the citations, segno about 15 ms per QR code, and pybtex (BibTeX
+entries) and pydantic (the data's JSON Schema) longer to import and run than the rest
+of the downloads; each is a pure function of its input. Each result is kept as a file named by the SHA-256 of all
 that it is made from (the input, the version of the library that makes it, and the
 style, fonts, options or code of ours it is made with), so an entry cannot go
 stale: a change to any of them names a different file. Each file begins with the

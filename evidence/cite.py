@@ -15,14 +15,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import citeproc
-import citeproc.model
 import orjson
 import rispy
-from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
-from citeproc.source.json import CiteProcJSON
-from pybtex.database import BibliographyData, Entry, Person
-from pybtex.database.output.bibtex import Writer as BibtexWriter
 
 from evidence import cache
 from evidence.schema import Reference
@@ -154,25 +148,31 @@ def _uses_title(element: Any, seen: tuple[str, ...] = ()) -> bool:
     return False
 
 
-_add_to_repressed_list = citeproc.model.Substitute.add_to_repressed_list
+@functools.cache
+def _citeproc() -> Any:
+    """citeproc-py, imported when an entry is first formatted rather than taken from
+    the cache (a build whose citations are all kept never loads it), and patched once."""
+    import citeproc.model
+    import citeproc.source.json
 
+    original = citeproc.model.Substitute.add_to_repressed_list
 
-def _repress_substituted_title(self: Any, child: Any, context: Any) -> None:
-    """CSL suppresses a variable once it has stood in for a missing author. citeproc-py
-    0.11 does so only when the substitute is a bare variable; the AMA and APA styles
-    substitute the title through macros, which printed it twice. Suppress it here too."""
-    _add_to_repressed_list(self, child, context)
-    if _uses_title(child):
-        tag = child.tag.rsplit("}", 1)[0] + "}text"
-        context.get_layout().repressed.setdefault(tag, []).append("title")
+    def repress_substituted_title(self: Any, child: Any, context: Any) -> None:
+        """CSL suppresses a variable once it has stood in for a missing author. citeproc-py
+        0.11 does so only when the substitute is a bare variable; the AMA and APA styles
+        substitute the title through macros, which printed it twice. Suppress it here too."""
+        original(self, child, context)
+        if _uses_title(child):
+            tag = child.tag.rsplit("}", 1)[0] + "}text"
+            context.get_layout().repressed.setdefault(tag, []).append("title")
 
-
-citeproc.model.Substitute.add_to_repressed_list = _repress_substituted_title
+    citeproc.model.Substitute.add_to_repressed_list = repress_substituted_title
+    return citeproc
 
 
 @functools.cache
-def _style(name: str) -> CitationStylesStyle:
-    return CitationStylesStyle(str(STYLES / f"{name}.csl"), validate=False)
+def _style(name: str) -> Any:
+    return _citeproc().CitationStylesStyle(str(STYLES / f"{name}.csl"), validate=False)
 
 
 # Formatted entries by (style, HTML or plain, item): citeproc-py is slow, and a long
@@ -209,11 +209,11 @@ def _cache_name(key: tuple[str, bool, bytes]) -> str:
 
 
 def _format(items: list[dict[str, Any]], style: str, as_html: bool) -> list[str]:
-    bibliography = CitationStylesBibliography(
-        _style(style), CiteProcJSON(items), formatter.html if as_html else formatter.plain
-    )
+    citeproc = _citeproc()
+    output = citeproc.formatter.html if as_html else citeproc.formatter.plain
+    bibliography = citeproc.CitationStylesBibliography(_style(style), citeproc.source.json.CiteProcJSON(items), output)
     for item in items:
-        bibliography.register(Citation([CitationItem(item["id"])]))
+        bibliography.register(citeproc.Citation([citeproc.CitationItem(item["id"])]))
     entries = []
     for number, entry in enumerate(bibliography.bibliography(), 1):
         text = re.sub(rf"^{number}\.\s*", "", str(entry))
@@ -228,9 +228,6 @@ def to_csl_json(items: Iterable[dict[str, Any]]) -> str:
 # --- BibTeX and RIS ----------------------------------------------------------------
 
 BIBTEX_TYPES = {"article-journal": "article", "webpage": "misc"}
-# pybtex looks its writer up through package entry points on every to_string("bibtex")
-# call, which cost seconds at a thousand studies; one writer serves every call.
-_BIBTEX = BibtexWriter()
 RIS_TYPES = {"article-journal": "JOUR", "webpage": "ELEC"}
 
 
@@ -243,8 +240,16 @@ class _UnnumberedRisWriter(rispy.RisWriter):  # type: ignore[misc]  # rispy ship
 
 
 def bibtex_entries(items: Iterable[dict[str, Any]]) -> dict[str, str]:
-    """The BibTeX entry of each CSL-JSON item, by id, written by pybtex."""
-    return {item["id"]: _bibtex_entry(item) for item in items}
+    """The BibTeX entry of each CSL-JSON item, by id, written by pybtex and kept
+    (evidence/cache.py), as a formatted citation is: pybtex takes longer to import and
+    write than the rest of the exports."""
+    return {item["id"]: _kept_bibtex_entry(item) for item in items}
+
+
+def _kept_bibtex_entry(item: dict[str, Any]) -> str:
+    name = cache.key(cache.version("pybtex"), cache.file_digest(Path(__file__)),
+                     orjson.dumps(item, option=orjson.OPT_SORT_KEYS))  # fmt: skip
+    return cache.kept("bibtex", name, lambda: _bibtex_entry(item).encode("utf-8")).decode("utf-8")
 
 
 # BibTeX counts braces to find where a value ends, escaped or not, so a lone brace in
@@ -269,6 +274,8 @@ def _name(part: str) -> str:
 
 
 def _bibtex_entry(item: dict[str, Any]) -> str:
+    from pybtex.database import BibliographyData, Entry, Person  # only for an entry not kept
+
     item = _brace_safe(item)
     fields = {"title": "{" + item["title"] + "}"}  # braces keep the title's capitals
     date = item.get("issued", {}).get("date-parts", [[]])[0]
@@ -286,8 +293,17 @@ def _bibtex_entry(item: dict[str, Any]) -> str:
     if persons["author"] and "Author list incomplete" in item.get("note", ""):
         persons["author"].append(Person("others"))  # BibTeX's own "and others"
     entry = Entry(BIBTEX_TYPES[item["type"]], fields=fields, persons=persons)
-    text: str = _BIBTEX.to_string(BibliographyData({item["id"]: entry}))
+    text: str = _bibtex_writer().to_string(BibliographyData({item["id"]: entry}))
     return text
+
+
+@functools.cache
+def _bibtex_writer() -> Any:
+    """One writer for every entry: pybtex looks its writer up through package entry
+    points on each to_string("bibtex") call."""
+    from pybtex.database.output.bibtex import Writer
+
+    return Writer()
 
 
 def _one_line(value: Any) -> Any:

@@ -161,6 +161,15 @@ def staging_folder(root: Path, name: str) -> Iterator[Path]:
         folder.with_name(folder.name + ".yml").unlink(missing_ok=True)
 
 
+def _link_or_copy(source: str, target: str) -> None:
+    """A hard link to `source` (the staging copy of docs/ shares the files that do not change,
+    and write_pages replaces a file rather than writing into it), or a copy where links fail."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
 @contextlib.contextmanager
 def write_docs(files: Mapping[str, str | bytes], docs_dir: Path) -> Iterator[list[str]]:
     """Step 4: write the generated files into a copy of docs/ and swap it in whole;
@@ -176,7 +185,7 @@ def write_docs(files: Mapping[str, str | bytes], docs_dir: Path) -> Iterator[lis
             )
     with build_lock(root), staging_folder(root, "docs") as staging:
         if docs_dir.exists():
-            shutil.copytree(docs_dir, staging, symlinks=True, dirs_exist_ok=True)
+            shutil.copytree(docs_dir, staging, symlinks=True, dirs_exist_ok=True, copy_function=_link_or_copy)
         try:
             changed = write_pages(files, staging)
         except WriteClash as clash:

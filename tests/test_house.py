@@ -28,6 +28,7 @@ PLACES = {
     "evidence.render": 4,
     "evidence.write": 5,
     "evidence.publish": 6,
+    "evidence.preview": 7,  # the live preview: publish's build, run again on each save
 }
 
 

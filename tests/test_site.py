@@ -243,7 +243,7 @@ def test_a_dirty_preview_build_is_what_a_whole_build_makes(tmp_path: Path, monke
     """After a data edit, live preview rebuilds only the changed pages (a dirty MkDocs build) and
     merges the search index: every file it then serves is byte for byte what a whole build makes."""
     import build
-    from evidence.publish import LivePreview
+    from evidence.preview import LivePreview
     from evidence.write import write_pages
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")  # the gzip-compressed sitemap carries its build time

@@ -16,12 +16,13 @@ import json
 import urllib.parse
 import uuid
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
 from pydantic import Field
 
-from evidence import cite, schema
+from evidence import cache, cite, schema
 from evidence.check import SiteData
 from evidence.cite import json_text
 from evidence.schema import (
@@ -81,8 +82,12 @@ def evidence(site: SiteData) -> Evidence:
 
 @functools.cache  # the models do not change while `make serve` runs
 def json_schema() -> str:
-    """The JSON Schema of `evidence.json`, from the pydantic models."""
-    return json_text(_json_schema())
+    """The JSON Schema of `evidence.json`, from the pydantic models; kept between builds
+    (evidence/cache.py), since pydantic takes longer to write it than the other downloads."""
+    name = cache.key(
+        cache.version("pydantic"), cache.file_digest(Path(schema.__file__)), cache.file_digest(Path(__file__))
+    )
+    return cache.kept("json-schema", name, lambda: json_text(_json_schema()).encode("utf-8")).decode("utf-8")
 
 
 def _json_schema() -> dict[str, Any]:
