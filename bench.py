@@ -220,7 +220,8 @@ def save_to_page(studies: int | None, runs: int) -> list[float]:
                     seconds.append(wait_until(functools.partial(shows, page, marker), timeout=EDIT_TIMEOUT))
                 except TimeoutError:  # a busy machine, or a re-render that failed: reported, not fatal
                     seconds.append(math.inf)
-                time.sleep(1)  # let the server settle before the next edit
+                if run < runs - 1:
+                    time.sleep(1)  # let the server settle before the next edit
     return seconds
 
 

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,7 +48,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 # Fixtures made once per worker that cost seconds (PDFs printed, sites built): the tests that use one
 # run on one worker (`make test` runs pytest-xdist's --dist loadgroup), so that it is made once per run.
-ONE_WORKER_FIXTURES = ["printed", "release_prints", "offline_copy", "hostile_site", "versions", "built_fixture"]
+ONE_WORKER_FIXTURES = ["printed_pdfs", "offline_copy", "hostile_site", "versions", "built_fixture"]
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
@@ -160,9 +161,10 @@ def nicer() -> None:
     os.nice(5)
 
 
-# Runs a command with its output in <folder>.log, then leaves its exit status in
-# <folder>.status, written whole (renamed into place), for any worker to read.
-RECORDED = 'folder="$1"; shift; "$@" > "$folder.log" 2>&1; echo $? > "$folder.tmp"; mv "$folder.tmp" "$folder.status"'
+# Waits for the file $2 (if one is named), runs a command with its output in <folder>.log,
+# then leaves its exit status in <folder>.status, written whole (renamed into place), for any worker to read.
+RECORDED = ('folder="$1"; after="$2"; shift 2; while [ -n "$after" ] && [ ! -e "$after" ]; do sleep 0.1; done; '
+            '"$@" > "$folder.log" 2>&1; echo $? > "$folder.tmp"; mv "$folder.tmp" "$folder.status"')  # fmt: skip
 
 
 class SharedBuilds:
@@ -181,18 +183,26 @@ class SharedBuilds:
 
     def start(self, name: str) -> None:
         lay_out, engine, env = SHARED_BUILDS[name]
-        # The real site comes first: every browser test waits for it, so the others yield to it.
-        self.run(name, lambda folder: build_command(lay_out(folder), engine), build_env(**env), name != "real")
+        # The real site comes first: every browser test waits for it, so the others yield to it, and the
+        # other builds of the real data start once it is built, taking its figures and citations from the
+        # run's build cache instead of each drawing and formatting them again.
+        real_data = name != "real" and lay_out is copy_sources and (self.root / "real").exists()
+        after = self.root / "real.status" if real_data else None
+        self.run(name, lambda folder: build_command(lay_out(folder), engine), build_env(**env), name != "real", after)
 
-    def run(self, name: str, command: Callable[[Path], list[str]], env: dict[str, str], background: bool) -> None:
-        """Run `command(folder)` in the background for the job `name`, unless a worker already claimed it."""
+    def run(
+        self, name: str, command: Callable[[Path], list[str]], env: dict[str, str], background: bool,
+        after: Path | None = None,
+    ) -> None:  # fmt: skip
+        """Run `command(folder)` in the background for the job `name` (once the file `after` exists),
+        unless a worker already claimed it."""
         folder = self.root / name
         try:
             folder.mkdir()
         except FileExistsError:
             return
         self.running[name] = subprocess.Popen(
-            ["sh", "-c", RECORDED, "sh", str(folder), *command(folder)], env=env,
+            ["sh", "-c", RECORDED, "sh", str(folder), str(after or ""), *command(folder)], env=env,
             preexec_fn=nicer if background else None, start_new_session=True,  # a group, to be stopped whole
         )  # fmt: skip
 
@@ -278,6 +288,43 @@ def fixture_site(builds: SharedBuilds) -> Path:
 def release_site(builds: SharedBuilds) -> Path:
     """The real site built for release at RELEASE_URL, a sub-path of a host (SITE_URL set)."""
     return builds.site("release")
+
+
+@pytest.fixture(scope="session")
+def release_url(release_site: Path) -> Iterator[str]:
+    """The release build served over HTTP on a free loopback port."""
+    with serving(release_site) as url:
+        yield url
+
+
+PAPERS = ["A4", "Letter"]
+# The page types a teacher prints, by name.
+PRINTED = {"home": "", "study": "studies/williams-2018/", "comparison": "comparison/",
+           "summary": "summary-of-findings/", "teaching": "teaching/", "figures": "figures/"}  # fmt: skip
+# A page's headings as a reader reads them: without the theme's permalink and the copy-link buttons.
+HEADINGS = """hs => hs.map(h => h.cloneNode(true)).map(h => {
+  h.querySelectorAll('.headerlink, .copy-link').forEach(x => x.remove()); return h.textContent.trim(); })"""
+
+
+@pytest.fixture(scope="session")
+def printed_pdfs(browser: Any, release_url: str) -> dict[tuple[str, str], tuple[bytes, list[str]]]:
+    """Each printed page type of the release build (what a teacher prints, with its address and QR code) on
+    each paper: its PDF and the headings the page has. Each page is loaded once, and printed on each paper
+    after `beforeprint`, as a browser's Print fires it (test_print and test_handout read them back)."""
+    context = browser.new_context()
+    tab = context.new_page()
+    out = {}
+    for name, path in PRINTED.items():
+        tab.goto(f"{release_url}/{path}")
+        tab.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+        headings = [
+            " ".join(h.split())
+            for h in tab.eval_on_selector_all("article h1, article h2, article h3, article h4", HEADINGS)
+        ]
+        for paper in PAPERS:
+            out[(name, paper)] = (tab.pdf(format=paper, print_background=False), headings)
+    context.close()
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -10,25 +10,18 @@ from __future__ import annotations
 import io
 import subprocess
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pypdf
 import pytest
 import zxingcpp
-from conftest import RELEASE_URL, serving
-from test_print import PAPERS, PrintedPage, print_each, printed_pages, summary_problems
+from conftest import PAPERS, RELEASE_URL
+from test_print import PrintedPage, printed_pages, summary_problems
 
 PAGES = {"home": "", "study": "studies/williams-2018/", "comparison": "comparison/", "figures": "figures/",
          "summary": "summary-of-findings/"}  # fmt: skip
 MM_PER_CSS_PX = 25.4 / 96
-
-
-@pytest.fixture(scope="module")
-def release_url(release_site: Path) -> Iterator[str]:
-    with serving(release_site) as url:
-        yield url
 
 
 def print_pdf(browser: Any, url: str, paper: str) -> bytes:
@@ -41,10 +34,9 @@ def print_pdf(browser: Any, url: str, paper: str) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def release_prints(browser: Any, release_url: str) -> dict[tuple[str, str], bytes]:
-    """Each page type of the release build printed on each paper (one load of each page prints both)."""
-    return {(name, paper): pdf for name, (pdfs, _) in print_each(browser, release_url, PAGES).items()
-            for paper, pdf in pdfs.items()}  # fmt: skip
+def release_prints(printed_pdfs: dict[tuple[str, str], tuple[bytes, list[str]]]) -> dict[tuple[str, str], bytes]:
+    """Each page type of the release build printed on each paper (conftest's printed_pdfs)."""
+    return {key: pdf for key, (pdf, _) in printed_pdfs.items() if key[0] in PAGES}
 
 
 def last_page(pdf: bytes) -> PrintedPage:
@@ -149,6 +141,7 @@ def test_a_preview_prints_no_qr_code_and_says_its_address_is_not_final(browser: 
         assert "Cite as:" in words
         assert "example.org" not in words
         assert qr_codes_on_last_page(pdf) == []
+        assert "Preview." not in " ".join(page.words() for page in printed_pages(pdf)), "the screen's preview banner"
 
 
 @pytest.mark.parametrize("paper", PAPERS)

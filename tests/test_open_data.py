@@ -85,14 +85,3 @@ def test_change_log_is_a_page_a_feed_and_on_each_study(site: Path) -> None:
     assert 'id="changes"' in study
     assert "../../changes/#change-1" in study
     assert "downloads/changes.atom" in page
-
-
-def test_properdocs_builds_the_same_pages(site: Path, other_engine_sites: dict[str, Path]) -> None:
-    """The same sources build with ProperDocs (the continuation of MkDocs 1.x), strict, with every page MkDocs publishes."""
-    properdocs = other_engine_sites["properdocs"]
-    mkdocs_pages = {p.relative_to(site).as_posix() for p in site.rglob("*.html")}
-    properdocs_pages = {p.relative_to(properdocs).as_posix() for p in properdocs.rglob("*.html")}
-    assert mkdocs_pages <= properdocs_pages
-    assert (
-        "Attenuation of Antidepressant Effects" in (properdocs / "studies" / "williams-2018" / "index.html").read_text()
-    )

@@ -1,4 +1,4 @@
-"""Printed handouts, read back from Chromium's PDFs with poppler and pypdf (independent parsers):
+"""Printed handouts (the release build, as a teacher prints it), read back from Chromium's PDFs with poppler and pypdf (independent parsers):
 the comparison prints at 8 pt or more with its column labels on every page, no heading
 is the last line of a page, and the page counts are those stated in the README."""
 
@@ -13,13 +13,10 @@ from typing import Any
 
 import pypdf
 import pytest
-from conftest import ROOT, load_site
+from conftest import PAPERS, PRINTED, ROOT, load_site
 
 from evidence import schema
 
-PAPERS = ["A4", "Letter"]
-PRINTED = {"home": "", "study": "studies/williams-2018/", "comparison": "comparison/",
-           "summary": "summary-of-findings/", "teaching": "teaching/", "figures": "figures/"}  # fmt: skip
 COLUMN_LABELS = ["Study", "Design and control", "Population", "Participants", "Naltrexone", "Ketamine",
                  "Outcome and time point", "Result on depression", "Dissociation and other effects",
                  "Did naltrexone blunt the effect?", "Certainty"]  # fmt: skip
@@ -57,33 +54,12 @@ def printed_pages(pdf: bytes) -> list[PrintedPage]:
     return [PrintedPage(page, text) for page, text in zip(pages, texts.split("\f"), strict=False)]
 
 
-# A page's headings as a reader reads them: without the theme's permalink and the copy-link buttons.
-HEADINGS = """hs => hs.map(h => h.cloneNode(true)).map(h => {
-  h.querySelectorAll('.headerlink, .copy-link').forEach(x => x.remove()); return h.textContent.trim(); })"""
-
-
-def print_each(browser: Any, base: str, pages: dict[str, str]) -> dict[str, tuple[dict[str, bytes], list[str]]]:
-    """Each page, loaded once and printed on each paper after `beforeprint` (as a browser's Print fires it):
-    by name, its PDF on each paper and its headings."""
-    context = browser.new_context()
-    tab = context.new_page()
-    out = {}
-    for name, path in pages.items():
-        tab.goto(f"{base}/{path}")
-        tab.evaluate("window.dispatchEvent(new Event('beforeprint'))")
-        headings = tab.eval_on_selector_all("article h1, article h2, article h3, article h4", HEADINGS)
-        pdfs = {paper: tab.pdf(format=paper, print_background=False) for paper in PAPERS}
-        out[name] = (pdfs, [" ".join(heading.split()) for heading in headings])
-    context.close()
-    return out
-
-
 @pytest.fixture(scope="module")
-def printed(browser: Any, site_url: str) -> dict[tuple[str, str], tuple[list[PrintedPage], list[str]]]:
-    """Each printed page type on each paper: its PDF pages and the headings the page has."""
-    return {(name, paper): (printed_pages(pdf), headings)
-            for name, (pdfs, headings) in print_each(browser, site_url, PRINTED).items()
-            for paper, pdf in pdfs.items()}  # fmt: skip
+def printed(
+    printed_pdfs: dict[tuple[str, str], tuple[bytes, list[str]]],
+) -> dict[tuple[str, str], tuple[list[PrintedPage], list[str]]]:
+    """Each printed page type of the release build on each paper: its PDF pages and the headings the page has."""
+    return {key: (printed_pages(pdf), headings) for key, (pdf, headings) in printed_pdfs.items()}
 
 
 @pytest.mark.parametrize("paper", PAPERS)
@@ -159,13 +135,3 @@ def summary_problems(pages: list[PrintedPage]) -> list[str]:
     missing = [symbols for symbols in certainty_symbols() if symbols not in words]
     missing += [text for text in ("Cite this page", "Evidence last reviewed", "Cite as:") if text not in words]
     return [f"under 8 pt: {size:.1f} {text}" for size, text in pages[0].sizes if size < 7.95] + missing
-
-
-@pytest.mark.parametrize("paper", PAPERS)
-def test_the_summary_prints_on_one_page_at_8_pt_with_its_handout_footer(printed: Any, paper: str) -> None:
-    """A preview's summary of findings prints on exactly one page of A4 and of Letter, all text 8 pt or more, every
-    rating in it, and ends with its handout footer: the word that the address is not final, the review date and
-    the citation (a release's, with its address and QR code, is tested in test_handout)."""
-    pages, _ = printed[("summary", paper)]
-    assert summary_problems(pages) == []
-    assert "Address not final" in pages[0].words()
