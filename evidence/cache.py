@@ -3,11 +3,12 @@
 resvg takes about 0.13 s to draw each figure's PNG, citeproc-py takes about half of
 a render to format the citations, segno about 15 ms per QR code, and pybtex (BibTeX
 entries) and pydantic (the data's JSON Schema) longer to import and run than the rest
-of the downloads; each is a pure function of its input. Each result is kept as a file named by the SHA-256 of all
-that it is made from (the input, the version of the library that makes it, and the
-style, fonts, options or code of ours it is made with), so an entry cannot go
-stale: a change to any of them names a different file. Each file begins with the
-SHA-256 of its content, so a damaged entry is noticed and made again.
+of the downloads; each is a pure function of its input. Each result is kept as a
+file named by the SHA-256 of all that it is made from (the input, the version of
+the library that makes it, and the style, fonts, options or code of ours it is made
+with), so an entry cannot go stale: a change to any of them names a different
+file. Each file begins with the SHA-256 of its content, so a damaged entry is
+noticed and made again.
 
 The folder is the user's cache folder (`default_folder`), chosen at the edge
 (build.py); until `use` is called nothing is kept, as in the unit tests.

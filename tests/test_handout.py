@@ -16,11 +16,10 @@ from typing import Any
 import pypdf
 import pytest
 import zxingcpp
-from conftest import PAPERS, RELEASE_URL
+from conftest import PAPERS, PRINTED, RELEASE_URL
 from test_print import PrintedPage, printed_pages, summary_problems
 
-PAGES = {"home": "", "study": "studies/williams-2018/", "comparison": "comparison/", "figures": "figures/",
-         "summary": "summary-of-findings/"}  # fmt: skip
+PAGES = PRINTED  # the page types a teacher prints, each printed once for this module and test_print
 MM_PER_CSS_PX = 25.4 / 96
 
 
@@ -36,7 +35,7 @@ def print_pdf(browser: Any, url: str, paper: str) -> bytes:
 @pytest.fixture(scope="module")
 def release_prints(printed_pdfs: dict[tuple[str, str], tuple[bytes, list[str]]]) -> dict[tuple[str, str], bytes]:
     """Each page type of the release build printed on each paper (conftest's printed_pdfs)."""
-    return {key: pdf for key, (pdf, _) in printed_pdfs.items() if key[0] in PAGES}
+    return {key: pdf for key, (pdf, _) in printed_pdfs.items()}
 
 
 def last_page(pdf: bytes) -> PrintedPage:

@@ -1,5 +1,5 @@
-"""Printed handouts (the release build, as a teacher prints it), read back from Chromium's PDFs with poppler and pypdf (independent parsers):
-the comparison prints at 8 pt or more with its column labels on every page, no heading
+"""Printed handouts (the release build, as a teacher prints it), read back from Chromium's PDFs
+with poppler and pypdf (independent parsers): the comparison prints at 8 pt or more with its column labels on every page, no heading
 is the last line of a page, and the page counts are those stated in the README."""
 
 from __future__ import annotations
