@@ -211,7 +211,7 @@ MAX_DEPTH = 32  # the data nests a few levels; PyYAML's composer recurses (and c
 
 
 def _parse(path: Path, text: str) -> tuple[Any, dict[Loc, int]]:
-    for number, line_text in enumerate(text.splitlines(), 1):
+    for number, line_text in enumerate(text.splitlines() if "\t" in text else (), 1):
         indent = line_text[: len(line_text) - len(line_text.lstrip(" \t"))]
         if "\t" in indent:
             raise DataError([Problem(path, number, "", "tab in indentation; indent with spaces")])
