@@ -7,6 +7,7 @@ silently (duplicate keys) or dangerously (aliases, which make alias bombs)."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import os
 import re
@@ -210,6 +211,9 @@ _FORBIDDEN_CHARACTER = re.compile(
 MAX_DEPTH = 32  # the data nests a few levels; PyYAML's composer recurses (and crashes) on thousands
 
 
+# A pure function of the file's name and text. A long `make serve` parses again only the files a
+# save changed (0.3 s of each re-render at 100 studies); nothing downstream mutates what it returns.
+@functools.lru_cache(maxsize=1024)
 def _parse(path: Path, text: str) -> tuple[Any, dict[Loc, int]]:
     for number, line_text in enumerate(text.splitlines() if "\t" in text else (), 1):
         indent = line_text[: len(line_text) - len(line_text.lstrip(" \t"))]
