@@ -320,6 +320,7 @@ class Audit:
     fetched_index: bool
     bytes: int
     error: str = ""
+    host_index: int = 0  # Lighthouse's benchmarkIndex of this machine's CPU; it warns below 1,000
 
 
 def lighthouse(site: Path, study: str, runs: int) -> Iterator[tuple[str, list[Audit]]]:
@@ -366,6 +367,7 @@ def audit(url: str, report: Path) -> Audit:
         scores={key: round((value["score"] or 0) * 100) for key, value in found["categories"].items()},
         fetched_index=any("search_index" in request["url"] for request in requests),
         bytes=sum(int(request.get("transferSize") or 0) for request in requests),
+        host_index=round(found.get("environment", {}).get("benchmarkIndex") or 0),
     )
 
 
@@ -430,7 +432,8 @@ def print_growth(large: Builds, scale: Builds, base: Builds) -> None:
 
 def print_lighthouse(studies: int | None, runs: dict[str, list[Audit]] | None) -> None:
     print(f"Lighthouse, mobile preset, {label(studies)}, served gzip-compressed, the median of each page's runs "
-          f"(targets: performance >= {PERFORMANCE}, accessibility, best-practices, seo {OTHERS})")  # fmt: skip
+          f"(targets: performance >= {PERFORMANCE}, accessibility, best-practices, seo {OTHERS}; Lighthouse "
+          "scales what it times on this machine, and warns that a benchmark index below 1,000 lowers the score)")  # fmt: skip
     if runs is None:
         print("    not measured (--smoke)")
         print("search index fetched on a first visit: not measured (--smoke)   target: not fetched")
@@ -443,8 +446,9 @@ def print_lighthouse(studies: int | None, runs: dict[str, list[Audit]] | None) -
         ok = all(value >= (PERFORMANCE if key == "performance" else OTHERS) for key, value in result.scores.items())
         line = "  ".join(f"{key} {value:3d}" for key, value in result.scores.items())
         each = ", ".join(str(run.scores.get("performance", "failed")) for run in runs[name])
-        print(f"    {name:<11} {line}   (performance in each run: {each})   "
-              f"{result.bytes:,} bytes transferred   {verdict(ok)}")  # fmt: skip
+        hosts = ", ".join(str(run.host_index) for run in runs[name])
+        print(f"    {name:<11} {line}   (performance in each run: {each}; this machine's CPU by Lighthouse's "
+              f"benchmark index: {hosts})   {result.bytes:,} bytes transferred   {verdict(ok)}")  # fmt: skip
     fetched = [name for name, results in runs.items() if any(result.fetched_index for result in results)]
     loaded = [name for name, result in audits.items() if not result.error]
     print(f"search index fetched on a first visit: {', '.join(fetched) or 'on none'} of {', '.join(loaded)}   "
