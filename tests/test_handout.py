@@ -133,9 +133,12 @@ def test_the_handout_footer_is_for_print_only(browser: Any, release_url: str) ->
 
 
 def test_a_preview_prints_no_qr_code_and_says_its_address_is_not_final(browser: Any, site_url: str) -> None:
-    """A preview's printed page ends by saying its address is not final, with no QR code and no placeholder host."""
-    for path in ("", "studies/williams-2018/"):
+    """A preview's printed page ends by saying its address is not final, with no QR code and no placeholder host;
+    its summary of findings, with that longer footer, still prints on one page of A4 at 8 pt or more."""
+    for path in ("", "studies/williams-2018/", "summary-of-findings/"):
         pdf = print_pdf(browser, f"{site_url}/{path}", "A4")
+        if path == "summary-of-findings/":
+            assert summary_problems(printed_pages(pdf)) == [], "the preview's summary of findings"
         words = last_page(pdf).words()
         assert "Address not final: this copy is a preview, so it prints no address and no QR code." in words
         assert "Evidence last reviewed" in words
