@@ -17,6 +17,15 @@ import pytest
 from test_accessibility import COLOUR_RULES, axe_violations
 
 WIDTHS = {"phone": 390, "tablet": 820, "desktop": 1280}
+# A phone as Lighthouse's mobile preset emulates one: a touch screen at 1.75 device pixels per CSS pixel,
+# where a link that is just 24 px on a desktop can measure less (axe-core's target-size rule, WCAG 2.5.8).
+DEVICE: dict[str, dict[str, Any]] = {"phone": {"is_mobile": True, "has_touch": True, "device_scale_factor": 1.75}}
+
+
+def window(width: str) -> dict[str, Any]:
+    """The browser context options of a window of `width` (a key of WIDTHS)."""
+    return {"viewport": {"width": WIDTHS[width], "height": 900}, **DEVICE.get(width, {})}
+
 
 # For each box that scrolls sideways: is it focusable, named, and does it show a cue?
 SCROLL_BOXES = """() => {
@@ -53,7 +62,7 @@ OVERFLOWING_TABLES = """() => {
 @pytest.fixture(scope="module", params=list(WIDTHS), ids=list(WIDTHS))
 def sized_page(request: pytest.FixtureRequest, browser: Any) -> Iterator[tuple[str, Any]]:
     """One browser page at each width, shared by the tests of that width."""
-    context = browser.new_context(viewport={"width": WIDTHS[request.param], "height": 900})
+    context = browser.new_context(**window(request.param))
     yield request.param, context.new_page()
     context.close()
 
@@ -121,10 +130,7 @@ def test_every_page_type_fits_its_window_passes_axe_and_loads_only_from_its_own_
     nothing is wider than the window; each table fits or scrolls in a named, focusable box with a cue; every
     request goes to the site's own host and succeeds; and axe-core finds no WCAG 2.2 AA violation, the
     theme's markup included (see axe_problems for which checks run at which width)."""
-    # A phone as Lighthouse's mobile preset emulates one: a touch screen at 1.75 device pixels per CSS pixel,
-    # where a link that is just 24 px on a desktop can measure less (axe-core's target-size rule, WCAG 2.5.8).
-    phone = {"is_mobile": True, "has_touch": True, "device_scale_factor": 1.75} if width == "phone" else {}
-    context = browser.new_context(viewport={"width": WIDTHS[width], "height": 900}, color_scheme="light", **phone)
+    context = browser.new_context(**window(width), color_scheme="light")
     requested: list[str] = []
     failed: list[str] = []
     context.on("request", lambda request: requested.append(request.url))
@@ -235,7 +241,7 @@ def test_writes_a_contact_sheet_on_request(
     out.mkdir(parents=True, exist_ok=True)
     shots = []
     for name in ("phone", "desktop"):
-        context = browser.new_context(viewport={"width": WIDTHS[name], "height": 900})
+        context = browser.new_context(viewport={"width": WIDTHS[name], "height": 900})  # screenshots at 1 px per px
         page = context.new_page()
         for path in site_pages:
             page.goto(f"{site_url}/{path}")
