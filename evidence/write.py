@@ -87,11 +87,19 @@ def _write_atomically(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=target.parent, prefix=TEMP_PREFIX, delete=False) as handle:
         try:
+            os.chmod(handle.fileno(), 0o666 & ~_umask())  # mkstemp's 0600 would keep the file from the host
             handle.write(data)
         except BaseException:
             os.unlink(handle.name)
             raise
     os.replace(handle.name, target)
+
+
+def _umask() -> int:
+    """The process's umask (only setting it reads it): what a plain new file or folder is made with."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 TEMP_PREFIX = ".tmp-"
@@ -154,6 +162,8 @@ class BuildBusy(Exception):
 @contextlib.contextmanager
 def staging_folder(root: Path, name: str) -> Iterator[Path]:
     folder = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{name}-", dir=root))
+    # mkdtemp makes the folder private (0700); swapped in as site/, it would keep a web server out.
+    os.chmod(folder, 0o777 & ~_umask())
     try:
         yield folder
     finally:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import stat
 import subprocess
 import sys
 import time
@@ -126,6 +128,26 @@ def broken_links(site: Path) -> list[str]:
 def test_every_internal_link_resolves(site: Path) -> None:
     """Every internal link and anchor in the built HTML points at something that exists."""
     assert broken_links(site) == []
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_a_host_can_read_every_published_file(site: Path) -> None:
+    """site/ and docs/ have the permissions a plain copy would have under the user's umask: a host's web
+    server, another user, must read every file and enter every folder of `rsync -a site/ host:`
+    (a staging folder made private by mkdtemp, swapped in as site/, made the whole site 403 Forbidden)."""
+    umask = current_umask()
+    for root in (site, site.parent / "docs"):
+        wrong = [
+            f"{path.relative_to(root.parent)}: {stat.filemode(path.stat().st_mode)}"
+            for path in (root, *root.rglob("*"))
+            if stat.S_IMODE(path.stat().st_mode) != (0o777 if path.is_dir() else 0o666) & ~umask
+        ]
+        assert wrong == [], wrong[:5]
 
 
 def test_nothing_is_loaded_from_another_host(site: Path) -> None:
