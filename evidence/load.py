@@ -302,6 +302,8 @@ def excerpt_text(text: str, limit: int = 200) -> str:
 # YAML 1.1 also reads 1:20 as 80 (base 60), 0x1f, 0o17 and 1_000: the data is written
 # in plain decimal, so those are refused rather than silently converted.
 _PLAIN_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$")
+# YAML 1.1 reads a whole number with a leading zero as octal (050 is 40), which plain decimal digits hide.
+_LEADING_ZERO = re.compile(r"^[-+]?0\d")
 # Larger whole numbers than JSON readers keep exactly (2**53) are refused.
 MAX_INTEGER = 2**53
 
@@ -318,6 +320,8 @@ def _scalar(node: yaml.ScalarNode, loader: yaml.CSafeLoader) -> Any:
         raise ValueError(f"character U+{ord(forbidden.group()):04X} (written as an escape) is not allowed; remove it")
     if isinstance(value, (int, float)) and not isinstance(value, bool) and not _PLAIN_NUMBER.match(node.value):
         raise ValueError(f"write the number {node.value!r} in plain decimal digits")
+    if type(value) is int and _LEADING_ZERO.match(node.value):
+        raise ValueError(f"write the number {node.value!r} without its leading zero: YAML reads it as octal, {value}")
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"{node.value!r} is not a finite number")
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INTEGER:
