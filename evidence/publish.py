@@ -10,6 +10,7 @@ import logging
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -213,5 +214,7 @@ def build_offline(site: SiteData, config_file: Path, docs_dir: Path, archive: Pa
                 if path.is_file():
                     info = zipfile.ZipInfo(f"ketamine-naltrexone/{path.relative_to(work / 'site').as_posix()}", stamp)
                     info.compress_type = zipfile.ZIP_DEFLATED
+                    # Readable by all once unpacked (with no mode, unzip makes each file 0600), as from a Unix system.
+                    info.create_system, info.external_attr = 3, (stat.S_IFREG | 0o644) << 16
                     bundle.writestr(info, path.read_bytes())
         shutil.move(partial, archive)

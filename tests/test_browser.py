@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 import subprocess
 import sys
 import zipfile
@@ -147,6 +148,14 @@ def offline_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with zipfile.ZipFile(archive) as bundle:
         bundle.extractall(folder / "unpacked")
     return folder / "unpacked" / "ketamine-naltrexone"
+
+
+def test_the_offline_copy_unpacks_readable_by_everyone(offline_copy: Path) -> None:
+    """unzip gives each file the mode its entry carries: a shared classroom drive or a web folder
+    needs every file readable by all (an entry with no mode unpacks as 0600, the owner's only)."""
+    with zipfile.ZipFile(offline_copy.parent.parent / "site-offline.zip") as bundle:
+        modes = {stat.filemode(info.external_attr >> 16) for info in bundle.infolist()}
+    assert modes == {"-rw-r--r--"}
 
 
 def test_offline_copy_navigates_from_the_file_system(browser: Any, offline_copy: Path) -> None:
