@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import difflib
 import functools
+import re
 import urllib.parse
 from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
@@ -465,6 +466,13 @@ class _CrossCheck:
                 )
             if reference.type == "registry-record" and reference.nct is None:
                 self.problems.append(document.problem((key, "nct"), "required for a registry record"))
+            other_trials = {n.upper() for n in re.findall(r"NCT\d{8}", reference.url or "", re.IGNORECASE)} - {
+                reference.nct
+            }
+            if reference.nct and other_trials:
+                named = ", ".join(sorted(other_trials))
+                message = f"the address is of {named}, not of this record's nct {reference.nct}; make them agree"
+                self.problems.append(document.problem((key, "url"), message))
 
     def registrations(self) -> None:
         for nct, registration in self.site.registrations.items():

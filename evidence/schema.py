@@ -345,7 +345,9 @@ def _real_date(text: str) -> str:
 # Identifiers and addresses reach links, so each pattern admits only characters that
 # neither HTML nor Markdown act on; a character outside it is refused, never escaped.
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
-DOI_PATTERN = r"^10\.\d{4,9}/[-._;()/:A-Za-z0-9]+$"  # Crossref's pattern for modern DOIs
+# Crossref's pattern for modern DOIs, but for a last character of . ; or :, which is the end of
+# the sentence it was copied from (doi.org has no such DOI, and the link would be dead).
+DOI_PATTERN = r"^10\.\d{4,9}/[-._;()/:A-Za-z0-9]*[-_()/A-Za-z0-9]$"
 PMID_PATTERN = r"^[1-9]\d{0,8}$"
 PMCID_PATTERN = r"^PMC\d+$"
 NCT_PATTERN = r"^NCT\d{8}$"
@@ -359,7 +361,10 @@ BIBLIOGRAPHIC_NUMBER_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9 .,/–-]{0,38}[A-Za-z
 # What each pattern means, for error messages a contributor can act on.
 PATTERN_DESCRIPTIONS: dict[str, str] = {
     SLUG_PATTERN: "an id of lower-case letters, digits and single hyphens",
-    DOI_PATTERN: "a DOI such as 10.1176/appi.ajp.2018.18020138 (letters, digits and - . _ ; ( ) / : only)",
+    DOI_PATTERN: (
+        "a DOI such as 10.1176/appi.ajp.2018.18020138 (letters, digits and - . _ ; ( ) / : only, "
+        "not ending in . ; or :)"
+    ),
     PMID_PATTERN: "a PubMed id of up to 9 digits",
     PMCID_PATTERN: "a PubMed Central id such as PMC6395554",
     NCT_PATTERN: "a ClinicalTrials.gov number such as NCT02911597",
