@@ -13,6 +13,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import BaseModel, RootModel, TypeAdapter, ValidationError
 
 from evidence import schema
@@ -132,7 +133,8 @@ def describe_error(error: Mapping[str, Any], model: type[BaseModel] | None) -> s
     if kind == "too_short":
         return f"needs at least {ctx.get('min_length')} item(s)"
     if kind in _EXPECTED:
-        return f"expected {_EXPECTED[kind]}, {got}"
+        quoted = "; remove the quotes, which make it text" if _quoted(kind, value) else ""
+        return f"expected {_EXPECTED[kind]}, {got}{quoted}"
     if kind in _BOUNDS:
         return f"must be {_BOUNDS[kind]} {format_number(next(iter(ctx.values())))}, {got}"
     if kind == "finite_number":
@@ -140,6 +142,27 @@ def describe_error(error: Mapping[str, Any], model: type[BaseModel] | None) -> s
     if kind == "value_error":
         return f"{ctx.get('error', error['msg'])}, {got}"
     return f"{error['msg']}, {got}"
+
+
+# What YAML reads an unquoted value as, for the kinds of error whose value may be quoted by mistake.
+_UNQUOTED_TYPES: dict[str, tuple[type, ...]] = {
+    "date": (dt.date,),
+    "int": (int,),
+    "float": (int, float),
+    "bool": (bool,),
+}
+
+
+def _quoted(kind: str, value: Any) -> bool:
+    """True if `value` is text that YAML would read as the expected type without its quotes ("2026-12-01")."""
+    wanted = _UNQUOTED_TYPES.get(kind.split("_")[0])
+    if wanted is None or not isinstance(value, str) or len(value) > 40:
+        return False
+    try:
+        unquoted = yaml.safe_load(value)
+    except (yaml.YAMLError, ValueError):  # PyYAML raises ValueError on an impossible date
+        return False
+    return isinstance(unquoted, wanted) and (bool in wanted or not isinstance(unquoted, bool))
 
 
 _BOUNDS = {"greater_than": "more than", "greater_than_equal": "at least", "less_than": "less than",
@@ -260,7 +283,8 @@ def check_data(files: DataFiles, today: dt.date, *, site_url: str | None = None,
     problems += check_site(site, today, known)
     problems += check_reserved_redirects(site)
     problems += check_glossary_anchors(site)
-    problems += check_release(site, release, site_url)
+    if not override_problems:  # a bad SITE_URL is reported once, not again as the placeholder it fell back to
+        problems += check_release(site, release, site_url)
     if problems:
         raise DataError(problems)
     return site

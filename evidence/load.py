@@ -134,7 +134,14 @@ def read_data(data_dir: Path) -> DataFiles:
 
 
 def _misnamed(path: Path) -> DataError:
-    message = f"rename it {path.stem}.yaml: study files end in .yaml, and nothing else belongs in studies/"
+    if path.is_dir():
+        message = "is a folder; move it out of studies/, where only study files (<id>.yaml) belong"
+    elif ".yaml" in path.name.lower() and path.suffix.lower() != ".yaml":  # x.yaml.bak, x.yaml~: a copy
+        message = (
+            "looks like a copy of a study file; move it out of studies/, where only study files (<id>.yaml) belong"
+        )
+    else:
+        message = f"rename it {path.stem}.yaml: study files end in .yaml, and nothing else belongs in studies/"
     return DataError([Problem(path, 1, "", message)])
 
 

@@ -123,6 +123,17 @@ ODD_FILES: dict[str, tuple[str, Callable[[Path], None], str]] = {
         lambda path: path.write_text("id: extra\n"),
         "data/studies/extra.YAML:1: rename it extra.yaml: study files end in .yaml, and nothing else belongs in studies/\n",
     ),
+    "a backup copy of a study file": (
+        "data/studies/extra.yaml.bak",
+        lambda path: path.write_text("id: extra\n"),
+        "data/studies/extra.yaml.bak:1: looks like a copy of a study file; move it out of studies/, where only study "
+        "files (<id>.yaml) belong\n",
+    ),
+    "a folder among the study files": (
+        "data/studies/old",
+        lambda path: path.mkdir(),
+        "data/studies/old:1: is a folder; move it out of studies/, where only study files (<id>.yaml) belong\n",
+    ),
     "a link to /etc/passwd (outside data/)": (
         "data/glossary.yaml",
         _link("/etc/passwd"),
