@@ -77,7 +77,7 @@ def test_every_published_address_still_resolves(site: Path, request: pytest.Fixt
     assert not offered - promised, "new addresses: run pytest --update-urls and commit tests/published-urls.txt"
 
 
-def renamed_fixture(folder: Path, *, with_redirect: bool, engine: str = "mkdocs") -> Path:
+def renamed_fixture(folder: Path, *, with_redirect: bool, engine: str = "mkdocs", **env: str) -> Path:
     """The fixture site with its study renamed from fixture-trial to renamed-trial."""
     copy_sources(folder)
     shutil.rmtree(folder / "data")
@@ -91,7 +91,7 @@ def renamed_fixture(folder: Path, *, with_redirect: bool, engine: str = "mkdocs"
     if with_redirect:
         redirects = {"fixture-trial": {"to": "renamed-trial", "reason": "The study was renamed."}}
         (folder / "data" / "redirects.yaml").write_text(yaml.safe_dump(redirects), encoding="utf-8")
-    result = build_site(folder, engine)
+    result = build_site(folder, engine, **env)
     assert result.returncode == 0, result.stderr
     return folder / "site"
 
@@ -111,6 +111,22 @@ def assert_old_address_lands_on_the_new_page(browser: Any, site: Path) -> None:
         page.wait_for_url("**/studies/renamed-trial/#results")
         assert page.locator("h2#results").is_visible()
         page.close()
+
+
+def test_an_old_address_tells_search_engines_the_new_one(tmp_path: Path) -> None:
+    """In a release, the page left at a renamed study's old address names the new page as its canonical
+    address, and the sitemap lists the new page, not the old one (it is marked noindex)."""
+    address = "https://teaching.example.net/ketamine/"
+    site = renamed_fixture(tmp_path, with_redirect=True, SITE_URL=address)
+    canonical = re.compile(r'<link rel="canonical" href="([^"]*)"')
+    stub = (site / "studies" / "fixture-trial" / "index.html").read_text(encoding="utf-8")
+    assert canonical.findall(stub) == [f"{address}studies/renamed-trial/"]
+    new_page = (site / "studies" / "renamed-trial" / "index.html").read_text(encoding="utf-8")
+    assert canonical.findall(new_page) == [f"{address}studies/renamed-trial/"]
+    listed = re.findall(r"<loc>([^<]*)</loc>", (site / "sitemap.xml").read_text(encoding="utf-8"))
+    assert f"{address}studies/renamed-trial/" in listed
+    assert f"{address}studies/fixture-trial/" not in listed
+    assert (site / "sitemap.xml").read_text(encoding="utf-8").startswith('<?xml version="1.0"')
 
 
 def test_renaming_without_a_redirect_breaks_the_old_address(tmp_path: Path) -> None:

@@ -143,6 +143,8 @@ def front_matter(pages: dict[str, Page], site: SiteData, directory_urls: bool) -
                 "description": html.escape(page.description),
                 "redirect": target,
                 "search": {"exclude": True},
+                # Search engines are told the page's address is the new one (and the sitemap leaves it out).
+                **({"canonical": urls[page.redirect]} if urls[page.redirect] else {}),
             }
             continue
         matter[path] = {
