@@ -1,8 +1,9 @@
 """Step 1, load: read YAML data files, keeping the line of every value.
 
-PyYAML's C loader builds the node tree; our own walk turns it into Python data,
-records where each value stands, and refuses what YAML would let through
-silently (duplicate keys) or dangerously (aliases, which make alias bombs)."""
+PyYAML's C parser reads each file's events; our own composer (`_Composer`) turns
+them into Python data in one pass, records where each value stands, and refuses
+what YAML would let through silently (duplicate keys, tags, octal numbers) or
+dangerously (aliases, which make alias bombs; nesting that would exhaust the stack)."""
 
 from __future__ import annotations
 
@@ -226,13 +227,11 @@ def _parse(path: Path, text: str) -> tuple[Any, dict[Loc, int]]:
         indent = line_text[: len(line_text) - len(line_text.lstrip(" \t"))]
         if "\t" in indent:
             raise DataError([Problem(path, number, "", "tab in indentation; indent with spaces")])
+    composer = _Composer(path)
     try:
-        _check_depth(path, text)
-        loader = yaml.CSafeLoader(text)
-        try:
-            node = loader.get_single_node()
-        finally:
-            loader.dispose()
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+            composer.take(event)
+        composer.finish()
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 1
@@ -242,64 +241,173 @@ def _parse(path: Path, text: str) -> tuple[Any, dict[Loc, int]]:
         raise DataError([Problem(path, line, "", f"YAML syntax error: {reason}")]) from None
     except yaml.YAMLError as error:
         raise DataError([Problem(path, 1, "", f"YAML error: {excerpt_text(str(error))}")]) from None
-    if node is None:
+    finally:
+        composer.constructor.dispose()
+    if not composer.documents:
         raise DataError([Problem(path, 1, "", "file is empty")])
-    lines: dict[Loc, int] = {}
-    problems: list[Problem] = []
-    data = _construct(node, (), lines, problems, set(), path, loader)
-    if problems:
-        raise DataError(problems)
-    return data, lines
+    if composer.problems:
+        raise DataError(composer.problems)
+    return composer.root, composer.lines
 
 
-def _check_depth(path: Path, text: str) -> None:
-    """Refuse nesting deeper than MAX_DEPTH before PyYAML builds its node tree: the
-    event stream is read without recursion, the tree is built with it. The path of
-    keys and indexes is followed, to name the field."""
-    open_nodes: list[list[Any]] = []  # [loc, next index or key, whether a key comes next]
-    for event in yaml.parse(text, Loader=yaml.CSafeLoader):
-        if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            open_nodes.pop()
-            continue
-        if not isinstance(event, yaml.NodeEvent):
-            continue
-        if isinstance(event, yaml.AliasEvent):
-            line, message = event.start_mark.line + 1, "YAML aliases (*name) are not allowed; write the value out"
-            raise DataError([Problem(path, line, _field_at(open_nodes), message)])
-        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)) and event.tag and not event.implicit:
-            line, message = event.start_mark.line + 1, f"YAML tags ({event.tag}) are not allowed; remove it"
-            raise DataError([Problem(path, line, _field_at(open_nodes), message)])
-        loc: Loc = ()
-        if open_nodes:
-            parent = open_nodes[-1]
-            if parent[2] is None:  # a sequence: parent[1] counts its items
-                parent[1] += 1
-                loc = (*parent[0], parent[1])
-            elif parent[2]:  # a mapping's key
-                parent[1] = event.value if isinstance(event, yaml.ScalarEvent) else "?"
-                parent[2] = False
-                loc = (*parent[0], "?")
-            else:  # a mapping's value
-                loc = (*parent[0], parent[1])
-                parent[2] = True
-        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            if len(open_nodes) == MAX_DEPTH:
-                field = format_loc(loc[:4]) + ("…" if len(loc) > 4 else "")
-                raise DataError(
-                    [Problem(path, event.start_mark.line + 1, field, f"nested more than {MAX_DEPTH} levels deep")]
-                )
-            is_mapping = isinstance(event, yaml.MappingStartEvent)
-            open_nodes.append([loc, None if is_mapping else -1, True if is_mapping else None])
+@dataclasses.dataclass
+class _Open:
+    """A mapping or sequence being built. `named` is its loc as a problem of nesting names it
+    (keys as written), and `name` the key as written or the last index."""
+
+    loc: Loc
+    named: Loc
+    value: Any
+    keep: bool  # False inside a value that is dropped (its key is a duplicate or not text)
+    name: Any = -1
+    awaiting_key: bool = True
+    key: Any = None
+    key_line: int = 0
+    key_ok: bool = False
+    first_line: dict[Any, int] = dataclasses.field(default_factory=dict)
 
 
-def _field_at(open_nodes: list[list[Any]]) -> str:
-    """The field the next event of the stream belongs to, as a problem names it."""
-    if not open_nodes:
-        return ""
-    loc, key, is_key = open_nodes[-1]
-    if is_key is None:
-        return format_loc((*loc, key + 1))
-    return format_loc(loc if is_key else (*loc, key))
+class _Composer:
+    """Python data from PyYAML's event stream, in one pass, recording the line of each value.
+
+    PyYAML's own composer recurses (and crashes) on thousands of levels of nesting, and
+    lets through what the data never needs: aliases, which make alias bombs (refused, so
+    the data is bounded by the size of the file), tags, and duplicate keys (it keeps the
+    last). An alias, a tag or nesting past MAX_DEPTH anywhere in the file is
+    the one problem reported; otherwise every problem of every value is."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.constructor = yaml.CSafeLoader("")  # resolves and constructs the scalars that are not text
+        self.open: list[_Open] = []
+        self.lines: dict[Loc, int] = {}
+        self.problems: list[Problem] = []
+        self.anchors: dict[str, yaml.Mark] = {}
+        self.root: Any = None
+        self.root_mark: yaml.Mark | None = None
+        self.documents = 0
+        self.pending: yaml.YAMLError | None = None  # PyYAML's composer errors, raised after the checks above
+
+    def take(self, event: yaml.Event) -> None:
+        if isinstance(event, yaml.DocumentStartEvent):
+            self.documents += 1
+            if self.documents == 2:
+                self._later("expected a single document in the stream", self.root_mark, "but found another document",
+                            event.start_mark)  # fmt: skip
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            finished = self.open.pop()
+            self._add(finished.value)
+        elif isinstance(event, yaml.AliasEvent):
+            self._refuse(event, "YAML aliases (*name) are not allowed; write the value out", self._next_field())
+        elif isinstance(event, yaml.ScalarEvent):
+            self._anchor(event)
+            loc, _, keep = self._place(event)
+            self._add(self._scalar_value(event, loc, keep))
+        elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            self._start(event)
+
+    def finish(self) -> None:
+        if self.pending is not None:
+            raise self.pending
+
+    def _later(self, context: str, context_mark: yaml.Mark | None, problem: str, problem_mark: yaml.Mark) -> None:
+        if self.pending is None:
+            self.pending = yaml.composer.ComposerError(context, context_mark, problem, problem_mark)
+
+    def _anchor(self, event: yaml.NodeEvent) -> None:
+        if event.anchor in self.anchors:
+            self._later("found duplicate anchor; first occurrence", self.anchors[event.anchor], "second occurrence",
+                        event.start_mark)  # fmt: skip
+        elif event.anchor is not None:
+            self.anchors[event.anchor] = event.start_mark
+
+    def _refuse(self, event: yaml.Event, message: str, field: str) -> None:
+        raise DataError([Problem(self.path, event.start_mark.line + 1, field, message)])
+
+    def _next_field(self) -> str:
+        """The field the next value belongs to, as a problem names it."""
+        if not self.open:
+            return ""
+        parent = self.open[-1]
+        if isinstance(parent.value, list):
+            return format_loc((*parent.named, parent.name + 1))
+        return format_loc(parent.named if parent.awaiting_key else (*parent.named, parent.name))
+
+    def _start(self, event: yaml.CollectionStartEvent) -> None:
+        if event.tag and not event.implicit:
+            self._refuse(event, f"YAML tags ({event.tag}) are not allowed; remove it", self._next_field())
+        self._anchor(event)
+        loc, named, keep = self._place(event)
+        if len(self.open) == MAX_DEPTH:
+            field = format_loc(named[:4]) + ("…" if len(named) > 4 else "")
+            self._refuse(event, f"nested more than {MAX_DEPTH} levels deep", field)
+        value: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
+        self.open.append(_Open(loc, named, value, keep))
+
+    def _place(self, event: yaml.NodeEvent) -> tuple[Loc, Loc, bool]:
+        """Where a value that starts goes: its loc in the data, its loc as a problem of nesting
+        names it, and whether it is kept. A key sits at its mapping's loc."""
+        if not self.open:
+            self.root_mark = self.root_mark or event.start_mark
+            loc: Loc = ()
+            named: Loc = ()
+            keep = self.pending is None
+        else:
+            parent = self.open[-1]
+            keep = parent.keep
+            if isinstance(parent.value, list):
+                parent.name += 1
+                loc, named = (*parent.loc, len(parent.value)), (*parent.named, parent.name)
+            elif parent.awaiting_key:
+                parent.name = event.value if isinstance(event, yaml.ScalarEvent) else "?"
+                parent.key_line = event.start_mark.line + 1
+                loc, named = parent.loc, (*parent.named, "?")
+            else:
+                loc, named = (*parent.loc, parent.key), (*parent.named, parent.name)
+                keep = keep and parent.key_ok
+        if keep:
+            self.lines.setdefault(loc, event.start_mark.line + 1)
+        return loc, named, keep
+
+    def _scalar_value(self, event: yaml.ScalarEvent, loc: Loc, keep: bool) -> Any:
+        try:
+            return _scalar(event, self.constructor)
+        except ValueError as error:
+            if keep:
+                self.problems.append(Problem(self.path, event.start_mark.line + 1, format_loc(loc), str(error)))
+            return None
+
+    def _add(self, value: Any) -> None:
+        """Put a finished value (a scalar, or a collection just closed) into its parent."""
+        if not self.open:
+            self.root = value
+            return
+        parent = self.open[-1]
+        if isinstance(parent.value, list):
+            parent.value.append(value)
+        elif parent.awaiting_key:
+            self._take_key(parent, value)
+        else:
+            if parent.key_ok and parent.keep:
+                parent.value[parent.key] = value
+                self.lines[(*parent.loc, parent.key)] = parent.key_line
+            parent.awaiting_key = True
+
+    def _take_key(self, parent: _Open, key: Any) -> None:
+        parent.awaiting_key, parent.key, parent.key_ok = False, key, False
+        if not isinstance(key, (str, int)) or isinstance(key, bool):
+            problem = Problem(self.path, parent.key_line, format_loc(parent.loc), f"key {key!r} must be text")
+        elif key in parent.first_line:
+            message = f"duplicate key (first given on line {parent.first_line[key]})"
+            problem = Problem(self.path, parent.key_line, format_loc((*parent.loc, key)), message)
+        else:
+            parent.key_ok = True
+            parent.first_line[key] = parent.key_line
+            if parent.keep:
+                self.lines[(*parent.loc, key)] = parent.key_line
+            return
+        if parent.keep:
+            self.problems.append(problem)
 
 
 def excerpt_text(text: str, limit: int = 200) -> str:
@@ -315,75 +423,32 @@ _LEADING_ZERO = re.compile(r"^[-+]?0\d")
 MAX_INTEGER = 2**53
 
 
-def _scalar(node: yaml.ScalarNode, loader: yaml.CSafeLoader) -> Any:
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _scalar(event: yaml.ScalarEvent, constructor: yaml.CSafeLoader) -> Any:
     """One scalar as Python data; raises ValueError with a reason a contributor can act on."""
-    try:
-        value = loader.construct_object(node)
-    except yaml.YAMLError as error:
-        raise ValueError(f"cannot read value: {getattr(error, 'problem', error)}") from None
-    except (ValueError, OverflowError) as error:  # PyYAML's dates: 2026-02-30, year 0
-        raise ValueError(f"{node.value!r} is not a real date ({error})") from None
+    if event.tag is not None:  # !!binary, !!omap, !!int on nothing: the data needs none, and some crash PyYAML
+        raise ValueError(f"YAML tags ({event.tag}) are not allowed; remove it")
+    tag = constructor.resolve(yaml.ScalarNode, event.value, event.implicit)
+    if tag == _STR_TAG:
+        value: Any = event.value
+    else:
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        try:
+            value = constructor.construct_object(node)
+        except yaml.YAMLError as error:
+            raise ValueError(f"cannot read value: {getattr(error, 'problem', error)}") from None
+        except (ValueError, OverflowError) as error:  # PyYAML's dates: 2026-02-30, year 0
+            raise ValueError(f"{event.value!r} is not a real date ({error})") from None
     if isinstance(value, str) and (forbidden := _FORBIDDEN_CHARACTER.search(value)):
         raise ValueError(f"character U+{ord(forbidden.group()):04X} (written as an escape) is not allowed; remove it")
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and not _PLAIN_NUMBER.match(node.value):
-        raise ValueError(f"write the number {node.value!r} in plain decimal digits")
-    if type(value) is int and _LEADING_ZERO.match(node.value):
-        raise ValueError(f"write the number {node.value!r} without its leading zero: YAML reads it as octal, {value}")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and not _PLAIN_NUMBER.match(event.value):
+        raise ValueError(f"write the number {event.value!r} in plain decimal digits")
+    if type(value) is int and _LEADING_ZERO.match(event.value):
+        raise ValueError(f"write the number {event.value!r} without its leading zero: YAML reads it as octal, {value}")
     if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"{node.value!r} is not a finite number")
+        raise ValueError(f"{event.value!r} is not a finite number")
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INTEGER:
-        raise ValueError(f"the number {node.value[:12]}… ({len(node.value)} digits) is too large")
+        raise ValueError(f"the number {event.value[:12]}… ({len(event.value)} digits) is too large")
     return value
-
-
-def _construct(
-    node: yaml.Node,
-    loc: Loc,
-    lines: dict[Loc, int],
-    problems: list[Problem],
-    seen: set[int],
-    path: Path,
-    loader: yaml.CSafeLoader,
-) -> Any:
-    """Turn a YAML node into Python data, recording the line of each value.
-
-    Aliases are refused: the data never needs them, and refusing them bounds an
-    alias bomb to the size of the file."""
-    lines.setdefault(loc, node.start_mark.line + 1)
-    if isinstance(node, yaml.ScalarNode):
-        try:
-            return _scalar(node, loader)
-        except ValueError as error:
-            problems.append(Problem(path, node.start_mark.line + 1, format_loc(loc), str(error)))
-            return None
-    if id(node) in seen:
-        problems.append(
-            Problem(
-                path,
-                node.start_mark.line + 1,
-                format_loc(loc),
-                "YAML aliases (*name) are not allowed; write the value out",
-            )
-        )
-        return None
-    seen.add(id(node))
-    if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, (*loc, i), lines, problems, seen, path, loader) for i, item in enumerate(node.value)]
-    result: dict[Any, Any] = {}
-    first_line: dict[Any, int] = {}
-    for key_node, value_node in node.value:
-        key = _construct(key_node, loc, {}, problems, seen, path, loader)
-        line = key_node.start_mark.line + 1
-        if not isinstance(key, (str, int)) or isinstance(key, bool):
-            problems.append(Problem(path, line, format_loc(loc), f"key {key!r} must be text"))
-            continue
-        if key in first_line:
-            problems.append(
-                Problem(path, line, format_loc((*loc, key)), f"duplicate key (first given on line {first_line[key]})")
-            )
-            continue
-        first_line[key] = line
-        lines[(*loc, key)] = line
-        result[key] = _construct(value_node, (*loc, key), lines, problems, seen, path, loader)
-        lines[(*loc, key)] = line
-    return result
