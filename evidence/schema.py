@@ -113,8 +113,8 @@ OUTCOME_ROLE_LABELS: dict[str, str] = {
 NaltrexoneEffect = Literal["blunted", "blunted-suicidality", "no-difference", "not-tested", "unclear", "no-naltrexone"]
 NALTREXONE_EFFECT_LABELS: dict[str, str] = {
     "blunted": "Naltrexone blunted the antidepressant effect",
-    "blunted-suicidality": "Naltrexone blunted the effect on suicidality scales (the only outcomes analysed)",
-    "no-difference": "No difference with naltrexone",
+    "blunted-suicidality": "Naltrexone blunted the effect on suicidality scales (the outcomes named in the abstract)",
+    "no-difference": "No difference between the groups",
     "not-tested": "Not tested against a control",
     "unclear": "Unclear",
     "no-naltrexone": "Naltrexone not studied",
@@ -124,7 +124,7 @@ NALTREXONE_EFFECT_LABELS: dict[str, str] = {
 NALTREXONE_EFFECT_SHORT: dict[str, str] = {
     "blunted": "Yes",
     "blunted-suicidality": "Yes, on suicidality scales",
-    "no-difference": "No difference",
+    "no-difference": "No difference between the groups",
     "not-tested": "Not tested against a control",
     "unclear": "Unclear",
     "no-naltrexone": "Naltrexone not given",
