@@ -406,7 +406,7 @@ def print_build(builds: Builds) -> None:
         target = (
             f"target <= {BUILD_RATIO}x: {verdict(ratio <= BUILD_RATIO)}" if judged else "once per machine: no target"
         )
-        print(f"full build / plain MkDocs, {label(builds.studies)}, {name}: {ratio:.2f}x "
+        print(f"full build / plain MkDocs, {label(builds.studies)}, {name}: {ratio:.3f}x "
               f"(make build {statistics.median(times):.2f} s, mkdocs build {statistics.median(plains):.2f} s; "
               f"runs: {_runs(times)} / {_runs(plains)}; {load()})   {target}")  # fmt: skip
 
