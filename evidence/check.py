@@ -490,10 +490,8 @@ class _CrossCheck:
                 )
             if reference.type == "registry-record" and reference.nct is None:
                 self.problems.append(document.problem((key, "nct"), "required for a registry record"))
-            other_trials = {n.upper() for n in re.findall(r"NCT\d{8}", reference.url or "", re.IGNORECASE)} - {
-                reference.nct
-            }
-            if reference.nct and other_trials:
+            in_url = {number.upper() for number in re.findall(r"NCT\d{8}", reference.url or "", re.IGNORECASE)}
+            if reference.nct and (other_trials := in_url - {reference.nct}):
                 named = ", ".join(sorted(other_trials))
                 message = f"the address is of {named}, not of this record's nct {reference.nct}; make them agree"
                 self.problems.append(document.problem((key, "url"), message))

@@ -8,6 +8,7 @@ import ctypes
 import errno
 import fcntl
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -85,18 +86,20 @@ def write_pages(pages: Mapping[str, str | bytes], docs_dir: Path) -> list[str]:
 
 def _write_atomically(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=target.parent, prefix=TEMP_PREFIX, delete=False) as handle:
-        try:
-            os.chmod(handle.fileno(), 0o666 & ~_umask())  # mkstemp's 0600 would keep the file from the host
+    temporary = target.with_name(f"{TEMP_PREFIX}{secrets.token_hex(8)}-{target.name}")
+    # Made as a plain new file is, under the umask (mkstemp's 0600 would keep the file from the host).
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
-        except BaseException:
-            os.unlink(handle.name)
-            raise
-    os.replace(handle.name, target)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+    os.replace(temporary, target)
 
 
 def _umask() -> int:
-    """The process's umask (only setting it reads it): what a plain new file or folder is made with."""
+    """The process's umask (only setting it reads it): what a plain new folder is made with."""
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
