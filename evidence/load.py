@@ -389,8 +389,7 @@ class _Composer:
             self._take_key(parent, value)
         else:
             if parent.key_ok and parent.keep:
-                parent.value[parent.key] = value
-                self.lines[(*parent.loc, parent.key)] = parent.key_line
+                parent.value[parent.key] = value  # its line is the key's, recorded in _take_key
             parent.awaiting_key = True
 
     def _take_key(self, parent: _Open, key: Any) -> None:
