@@ -14,7 +14,8 @@ Every figure is printed beside its target, met or not met:
    formatted; printed, with no target, as it happens once per machine), of a second
    fresh copy with what the first kept, and of the first again after an edit to one
    study, each against the plain `mkdocs build --strict` of the same Markdown run
-   beside it (the median of the runs' ratios);
+   beside it (the median of the runs' ratios of wall time, the target's measure; and
+   beside it that of CPU time, which the machine's other work inflates much less);
 3. growth to 1,000 studies: the cost per study of a first build, against that at
    100; and a study page's HTML against its size at 10 studies;
 4. Lighthouse (mobile preset) on the home, a study, the comparison and the
@@ -39,6 +40,7 @@ import json
 import math
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -88,7 +90,7 @@ class Sizes:
 
 
 FULL = Sizes(
-    serve=((None, 1.5), (100, 3.0)), ratio=(None, 100), large=100, base=10, scale=1000, runs=3, lighthouse=True
+    serve=((None, 1.5), (100, 3.0)), ratio=(None, 100), large=100, base=10, scale=1000, runs=5, lighthouse=True
 )
 # The smoke run builds 2 studies (one of them synthetic) once, and judges growth against that same build.
 SMOKE = Sizes(serve=((1, 1.5),), ratio=(2,), large=2, base=2, scale=2, runs=1, lighthouse=False)
@@ -230,12 +232,26 @@ def save_to_page(studies: int | None, runs: int) -> list[float]:
 # --- 2 and 3. Full builds ------------------------------------------------------------
 
 
-def timed(command: list[str], cwd: Path, kept: Path) -> float:
-    """Wall time of a command that must succeed, with `kept` as its build cache's folder."""
-    start = time.perf_counter()
+@dataclass(frozen=True)
+class Run:
+    """One build's wall time, and the CPU time (user and system) its process used."""
+
+    wall: float
+    cpu: float
+
+
+def timed(command: list[str], cwd: Path, kept: Path) -> Run:
+    """A command that must succeed, with `kept` as its build cache's folder, timed. Its CPU time is
+    what the machine's other work cannot inflate much, as it does the wall time (see print_build)."""
+    before, start = _children_cpu(), time.perf_counter()
     subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                    env={**os.environ, "SOURCE_DATE_EPOCH": "0", "XDG_CACHE_HOME": str(kept)})  # fmt: skip
-    return time.perf_counter() - start
+    return Run(time.perf_counter() - start, _children_cpu() - before)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 SITE_BUILD = [PYTHON, str(ROOT / "build.py"), "--site", "--data", "data", "--docs", "docs", "--config", "mkdocs.yml"]
@@ -247,10 +263,10 @@ class Builds:
     """The times of one site's full builds, and what they produced."""
 
     studies: int | None
-    first: list[float]  # `make build` (build.py --site) of a fresh copy of the sources: nothing generated or kept yet
-    again: list[float]  # `make build` of a second fresh copy, with the build cache the first one left
-    full: list[float]  # `make build` again, after one study is edited (docs/ and site/ from the build before)
-    plain: list[float]  # a plain `mkdocs build --strict` of the Markdown each first and each full build wrote
+    first: list[Run]  # `make build` (build.py --site) of a fresh copy of the sources: nothing generated or kept yet
+    again: list[Run]  # `make build` of a second fresh copy, with the build cache the first one left
+    full: list[Run]  # `make build` again, after one study is edited (docs/ and site/ from the build before)
+    plain: list[Run]  # a plain `mkdocs build --strict` of the Markdown each first and each full build wrote
     page_bytes: int  # the HTML of one study's page
     site: Path  # the last build's site/, kept while the block runs (for Lighthouse)
 
@@ -394,33 +410,41 @@ def print_save_to_page(studies: int | None, seconds: list[float], target: float)
 
 def print_build(builds: Builds) -> None:
     """Each build against the plain MkDocs build of the same Markdown run beside it (the
-    ratio of each pair, then the median: this machine's speed drifts within minutes).
-    The first build on a machine draws every PNG and formats every citation, which
-    plain MkDocs is handed made; it is printed, and judged by no target (README)."""
+    ratio of each pair, then the median: this machine's speed drifts within minutes),
+    judged by wall time; beside it the same ratio of CPU time, which the machine's
+    other work inflates much less, so that a reader can tell drift from the build's
+    own work. The first build on a machine draws every PNG and formats every citation,
+    which plain MkDocs is handed made; it is printed, and judged by no target (README)."""
     runs = len(builds.first)
-    for name, times, plains, judged in (
+    for name, ours, plains, judged in (
         ("first build on a machine, nothing kept", builds.first, builds.plain[:runs], False),
         ("first build of a second fresh copy, with what the first kept", builds.again, builds.plain[:runs], True),
         ("after an edit to one study", builds.full, builds.plain[runs:], True),
     ):
-        ratio = statistics.median(ours / plain for ours, plain in zip(times, plains, strict=True))
+        ratio = _median_ratio([run.wall for run in ours], [run.wall for run in plains])
+        cpu = _median_ratio([run.cpu for run in ours], [run.cpu for run in plains])
         target = (
             f"target <= {BUILD_RATIO}x: {verdict(ratio <= BUILD_RATIO)}" if judged else "once per machine: no target"
         )
         print(f"full build / plain MkDocs, {label(builds.studies)}, {name}: {ratio:.3f}x "
-              f"(make build {statistics.median(times):.2f} s, mkdocs build {statistics.median(plains):.2f} s; "
-              f"runs: {_runs(times)} / {_runs(plains)}; {load()})   {target}")  # fmt: skip
+              f"(make build {statistics.median(run.wall for run in ours):.2f} s, "
+              f"mkdocs build {statistics.median(run.wall for run in plains):.2f} s; "
+              f"runs: {_runs(ours)} / {_runs(plains)}; CPU time {cpu:.3f}x; {load()})   {target}")  # fmt: skip
 
 
-def _runs(seconds: list[float]) -> str:
-    return ", ".join(f"{s:.2f}" for s in seconds)
+def _median_ratio(ours: list[float], plains: list[float]) -> float:
+    return statistics.median(mine / plain for mine, plain in zip(ours, plains, strict=True))
+
+
+def _runs(runs: list[Run]) -> str:
+    return ", ".join(f"{run.wall:.2f}" for run in runs)
 
 
 def print_growth(large: Builds, scale: Builds, base: Builds) -> None:
     assert large.studies is not None
     assert scale.studies is not None
-    per_large = statistics.median(large.first) / large.studies
-    per_scale = statistics.median(scale.first) / scale.studies
+    per_large = statistics.median(run.wall for run in large.first) / large.studies
+    per_scale = statistics.median(run.wall for run in scale.first) / scale.studies
     growth = per_scale / per_large
     print(f"build cost per study, {label(scale.studies)} / {label(large.studies)}: {growth:.2f}x "
           f"({per_scale * 1000:.1f} ms / {per_large * 1000:.1f} ms)   "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -29,3 +30,4 @@ def test_benchmark_smoke_run_prints_every_figure_beside_its_target() -> None:
     for label in TARGETS:
         assert label in result.stdout, label
     assert result.stdout.count(": met") + result.stdout.count(": NOT MET") == 5
+    assert len(re.findall(r"; CPU time \d+\.\d{3}x;", result.stdout)) == 3, "each build ratio has its CPU-time one"
