@@ -4,8 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
-# Debian's tools the tests read the site with: Chromium, poppler (PDF text and pixels) and Java (the Nu checker).
-SYSTEM_TOOLS := $(CHROMIUM) /usr/bin/pdftotext /usr/bin/java
+# Chromium's headless shell (the same Blink, without the desktop browser), which the browser tests drive.
+HEADLESS_CHROMIUM := /usr/lib/chromium/chromium-headless-shell
+# Debian's tools the tests read the site with: Chromium (Lighthouse in the benchmark) and its headless shell
+# (the tests), poppler (PDF text and pixels) and Java (the Nu checker).
+SYSTEM_TOOLS := $(CHROMIUM) $(HEADLESS_CHROMIUM) /usr/bin/pdftotext /usr/bin/java
 AXE := node_modules/axe-core/axe.min.js
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 # Python keeps compiled modules in __pycache__/ (git ignores them). Where the environment turns that off,
@@ -49,11 +52,11 @@ $(INSTALLED): requirements.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-# Playwright's own browser download does not work here; the tests drive Debian's Chromium.
+# Playwright's own browser download does not work here; the tests drive Debian's Chromium headless shell.
 # One grouped rule, so a machine missing several tools runs apt once.
 $(SYSTEM_TOOLS) &:
 	$(SUDO) apt-get update -qq
-	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils default-jre-headless
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-headless-shell poppler-utils default-jre-headless
 
 # axe-core and Lighthouse, pinned in package-lock.json, run with Debian's Chromium.
 $(AXE): package.json package-lock.json

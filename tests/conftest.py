@@ -389,14 +389,17 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-CHROMIUM = "/usr/bin/chromium"
+# Debian's build of Chromium's headless shell: the same Blink as /usr/bin/chromium (the same package
+# version), without the desktop browser around it; what Playwright itself runs headless. The suite took
+# 122 s with it against 163 s with the full browser, run back to back, every test passing with both.
+CHROMIUM = "/usr/lib/chromium/chromium-headless-shell"
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
-    """Debian's Chromium driven by Playwright. Under CI a missing browser fails the run."""
+    """Debian's headless Chromium driven by Playwright. Under CI a missing browser fails the run."""
     if not Path(CHROMIUM).exists():
-        message = f"{CHROMIUM} is missing: install it with `make test` (apt-get install chromium)"
+        message = f"{CHROMIUM} is missing: install it with `make test` (apt-get install chromium-headless-shell)"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
