@@ -77,10 +77,14 @@ def test_search_finds_a_study_and_opens_it(browser: Any, site_url: str) -> None:
     page.goto(f"{site_url}/")
     page.locator(".md-search__input").click()
     page.keyboard.type("naltrexone")
-    result = page.locator(".md-search-result__item a[href*='/studies/']").first
-    result.wait_for(timeout=10_000)
-    title = result.locator("h1, h2").first.inner_text().split(":")[0]
-    result.click()
+    # Wait for the results of the whole query (Material lists anew as each letter is typed, and marks the links
+    # of a result with the words it matched), then choose a study page; the one clicked is the one whose title
+    # was read, even if the list changes meanwhile.
+    page.locator(".md-search-result__item a[href*='h=naltrexone']").first.wait_for(timeout=10_000)
+    results = page.locator(".md-search-result__item a[href*='/studies/']:not([href*='#'])")
+    results.first.wait_for(timeout=10_000)
+    title = results.first.locator("h1").inner_text().split(":")[0]
+    results.filter(has_text=title).first.click()
     page.wait_for_url("**/studies/**")
     assert title in page.locator("article h1").inner_text()
     page.close()

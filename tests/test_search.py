@@ -42,8 +42,9 @@ def test_search_finds_pages_once_opened(browser: Any, site_url: str, width: int,
     page.goto(f"{site_url}/", wait_until="networkidle")
     open_search(page)
     page.keyboard.type("naltrexone")
+    # The results of the whole query, not of its first letters (Material lists anew as each one is typed).
+    page.locator(".md-search-result__item a[href*='h=naltrexone']").first.wait_for(timeout=10_000)
     results = page.locator(".md-search-result__item")
-    results.first.wait_for(timeout=10_000)
     assert results.count() > 0
     assert "naltrexone" in results.first.inner_text().lower()
     context.close()
