@@ -395,6 +395,15 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 CHROMIUM = "/usr/lib/chromium/chromium-headless-shell"
 
 
+def search_for(page: Any, query: str) -> Any:
+    """Type `query` into the page's open search box and wait for the results of the whole query, not of its
+    first letters (Material lists anew as each letter is typed, and marks a result's links with the words it
+    matched); the results' locator."""
+    page.keyboard.type(query)
+    page.locator(f".md-search-result__item a[href*='h={query}']").first.wait_for(timeout=10_000)
+    return page.locator(".md-search-result__item")
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     """Debian's headless Chromium driven by Playwright. Under CI a missing browser fails the run."""

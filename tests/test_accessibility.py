@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import ROOT
+from conftest import ROOT, search_for
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -76,12 +76,8 @@ def test_search_finds_a_study_and_opens_it(browser: Any, site_url: str) -> None:
     page = browser.new_page()
     page.goto(f"{site_url}/")
     page.locator(".md-search__input").click()
-    page.keyboard.type("naltrexone")
-    # Wait for the results of the whole query (Material lists anew as each letter is typed, and marks the links
-    # of a result with the words it matched), then choose a study page; the one clicked is the one whose title
-    # was read, even if the list changes meanwhile.
-    page.locator(".md-search-result__item a[href*='h=naltrexone']").first.wait_for(timeout=10_000)
-    results = page.locator(".md-search-result__item a[href*='/studies/']:not([href*='#'])")
+    # A study page's own result (no section); the one clicked is the one whose title was read.
+    results = search_for(page, "naltrexone").locator("a[href*='/studies/']:not([href*='#'])")
     results.first.wait_for(timeout=10_000)
     title = results.first.locator("h1").inner_text().split(":")[0]
     results.filter(has_text=title).first.click()

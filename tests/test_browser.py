@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import RELEASE_URL, ROOT, copy_sources, serving
+from conftest import RELEASE_URL, ROOT, copy_sources, search_for, serving
 from playwright.sync_api import expect
 
 
@@ -188,9 +188,7 @@ def test_offline_copy_sorts_filters_and_searches(browser: Any, offline_copy: Pat
     assert page.locator("th[data-column=study]").get_attribute("aria-sort") == "ascending"
     assert "glossary.html#" in page.locator("a.glossary-term").first.get_attribute("href")
     page.locator(".md-search__input").click()
-    page.keyboard.type("naltrexone")
-    results = page.locator(".md-search-result__item")
-    results.first.wait_for(timeout=10_000)
+    results = search_for(page, "naltrexone")
     assert results.count() > 0
     assert [url for url in requested if not url.startswith("file:")] == []
     page.close()

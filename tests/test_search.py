@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from conftest import search_for
 
 INDEX = "search/search_index.json"
 
@@ -41,10 +42,7 @@ def test_search_finds_pages_once_opened(browser: Any, site_url: str, width: int,
     page = context.new_page()
     page.goto(f"{site_url}/", wait_until="networkidle")
     open_search(page)
-    page.keyboard.type("naltrexone")
-    # The results of the whole query, not of its first letters (Material lists anew as each one is typed).
-    page.locator(".md-search-result__item a[href*='h=naltrexone']").first.wait_for(timeout=10_000)
-    results = page.locator(".md-search-result__item")
+    results = search_for(page, "naltrexone")
     assert results.count() > 0
     assert "naltrexone" in results.first.inner_text().lower()
     context.close()
